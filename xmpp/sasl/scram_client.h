@@ -1,0 +1,63 @@
+#pragma once
+
+// The client side of SCRAM-SHA-1/-256 (and -PLUS with tls-exporter), for the
+// load generator and for tests. One ScramClient per login attempt, used by
+// the thread that drives that connection:
+//
+//   ClientFirst()                      -> client-first
+//   ReceiveServerFirst(server-first)   -> client-final
+//   ReceiveServerFinal(server-final)   -> verifies the server's signature
+//
+// Limits: the server's iteration count must lie in
+// [iterations_min, iterations_max], so that a hostile server can neither
+// weaken the exchange nor make the client spin.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "xmpp/sasl/sasl_status.h"
+#include "xmpp/sasl/scram.h"
+#include "xmpp/sasl/scram_primitives.h"
+
+namespace ringlet::sasl {
+
+struct ScramClientOptions {
+  ScramMechanism mechanism;
+  std::string username;
+  std::string password;
+  std::string authzid;  // "" for none
+  // tls-exporter data: required for -PLUS; for a non-PLUS mechanism, a
+  // non-empty value makes the client send "y" (it could bind, but the
+  // server offered no -PLUS).
+  std::string channel_binding_data;
+  size_t nonce_chars = 24;
+  uint32_t iterations_min = 4096;
+  uint32_t iterations_max = 1'000'000;
+  // Not owned; must outlive the ScramClient.
+  RandomSource* random = &SystemRandom();
+};
+
+class ScramClient {
+ public:
+  explicit ScramClient(ScramClientOptions options);
+
+  // Returns the client-first message (the first call makes the nonce).
+  std::string ClientFirst();
+
+  // Checks the server-first message and sets `client_final`.
+  SaslStatus ReceiveServerFirst(std::string_view server_first,
+                                std::string* client_final);
+
+  // Checks the server's signature ("v=") or reports its "e=" error.
+  SaslStatus ReceiveServerFinal(std::string_view server_final);
+
+ private:
+  ScramClientOptions options_;
+  std::string gs2_header_;
+  std::string client_first_bare_;
+  std::string client_nonce_;
+  std::string server_signature_;
+};
+
+}  // namespace ringlet::sasl
