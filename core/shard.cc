@@ -39,8 +39,9 @@ Shard::Shard(ShardGroup* group, ShardId id, const ShardOptions& options)
     : group_(group), id_(id), options_(options), now_(absl::Now()) {}
 
 Shard::~Shard() {
-  // Services go first (they may own buffers and ring operations), in reverse
-  // order of creation.
+  // Deferred frees and services go first (they may own buffers and ring
+  // operations), services in reverse order of creation.
+  after_turn_work_.clear();
   while (!services_.empty()) services_.pop_back();
   recv_buffers_.reset();
   ring_.reset();
@@ -89,6 +90,10 @@ void Shard::ScheduleTurnWork(TurnWork* work) {
   turn_work_.push_back(work);
 }
 
+void Shard::RunAfterTurnWork(absl::AnyInvocable<void()> task) {
+  after_turn_work_.push_back(std::move(task));
+}
+
 void Shard::Wake(ShardId target) {
   if (options_.wake_mode == WakeMode::kMsgRing) {
     // The wake-up is an SQE on *our* ring that posts a CQE to the target's
@@ -127,7 +132,7 @@ bool Shard::Quiescent() const {
   }
   // Only the shard's own eventfd read may remain.
   return ring_->ops_in_flight() <= (event_read_armed_ ? 1u : 0u) && port_->overflow_size() == 0 &&
-         turn_work_.empty();
+         turn_work_.empty() && after_turn_work_.empty();
 }
 
 void Shard::Run() {
@@ -153,6 +158,8 @@ void Shard::Run() {
       work->RunTurnWork();
     }
     turn_work_running_.clear();
+    for (size_t i = 0; i < after_turn_work_.size(); ++i) after_turn_work_[i]();
+    after_turn_work_.clear();
 
     port_->Flush();
 
@@ -170,7 +177,7 @@ void Shard::Run() {
       break;
     }
 
-    bool wait = turn_work_.empty();
+    bool wait = turn_work_.empty() && after_turn_work_.empty();
     absl::Time deadline = std::min(timers_.NextDeadline(), stop_deadline_);
     if (port_->overflow_size() > 0) deadline = std::min(deadline, now_ + kOverflowRetry);
     bool declared = false;

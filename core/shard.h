@@ -12,7 +12,8 @@
 // One loop turn:
 //   1. run expired timers;
 //   2. drain every inbound mailbox ring and dispatch each message by type;
-//   3. run the end-of-turn work objects asked for (send flushes, re-arms);
+//   3. run the end-of-turn work objects asked for (send flushes, re-arms),
+//      then the tasks queued with RunAfterTurnWork (deferred frees);
 //   4. flush the mailbox port (publish, wake sleeping targets);
 //   5. one io_uring_enter: submit this turn's SQEs and, if there is nothing
 //      else to do, sleep until a completion, a wake-up or the next timer;
@@ -56,7 +57,8 @@ class ShardService {
 };
 
 // Work that must run once at the end of the loop turn in which it was
-// scheduled (e.g. a connection's send flush).
+// scheduled (e.g. a connection's send flush). An object must not be
+// destroyed while it is scheduled: free it with Shard::RunAfterTurnWork().
 class TurnWork {
  public:
   virtual void RunTurnWork() = 0;
@@ -103,6 +105,11 @@ class Shard final : public RingClient {
   // often it is scheduled). `work` must stay alive until it has run.
   void ScheduleTurnWork(TurnWork* work);
 
+  // Runs `task` once this turn's work has all run (e.g. freeing an object
+  // that may still be in this turn's work list). Tasks queued while the work
+  // list runs run in the same turn; tasks queued later run in the next.
+  void RunAfterTurnWork(absl::AnyInvocable<void()> task);
+
   // Returns true if called on this shard's thread.
   bool OnShardThread() const { return std::this_thread::get_id() == thread_id_; }
 
@@ -133,6 +140,7 @@ class Shard final : public RingClient {
   std::vector<std::unique_ptr<ShardService>> services_;
   std::vector<TurnWork*> turn_work_;
   std::vector<TurnWork*> turn_work_running_;
+  std::vector<absl::AnyInvocable<void()>> after_turn_work_;
   int event_fd_ = -1;
   uint64_t event_value_ = 0;
   bool event_read_armed_ = false;
