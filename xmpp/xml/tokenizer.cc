@@ -215,6 +215,12 @@ size_t XmlTokenizer::memory_bytes() const {
          bindings_.capacity() * sizeof(Binding) + tag_attrs_.capacity() * sizeof(TagAttr);
 }
 
+bool XmlTokenizer::idle() const {
+  return !failed_ && utf8_pending_size_ == 0 && !pending_close_ &&
+         (state_ == State::kBetween || state_ == State::kClosed ||
+          state_ == State::kStart || state_ == State::kProlog);
+}
+
 void XmlTokenizer::Feed(std::string_view bytes) {
   DCHECK(pos_ == in_size_);
   consumed_before_ += in_size_;

@@ -154,6 +154,11 @@ class XmlTokenizer {
   // Valid after kStreamOpen, until RestartStream().
   const StreamHeader& stream_header() const { return header_; }
 
+  // Returns whether no construct is half-read: the bytes fed so far end
+  // between stanzas, before the root or after the stream close (so a peer
+  // closing its socket now did not cut anything off).
+  bool idle() const;
+
   // Bytes consumed since the stream started.
   uint64_t stream_offset() const { return consumed_before_ + pos_; }
 
