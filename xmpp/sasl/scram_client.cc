@@ -98,7 +98,14 @@ SaslStatus ScramClient::ReceiveServerFinal(std::string_view server_final) {
     return Malformed("server-final is not a list of attributes");
   }
   if (attributes[0].name == 'e') {
-    return SaslStatus(C::kNotAuthorized, E::kOtherError,
+    // Reports the server's own error value where it is one we know.
+    E error = E::kOtherError;
+    for (int i = 1; i <= static_cast<int>(E::kOtherError); ++i) {
+      if (attributes[0].value == ScramServerErrorName(static_cast<E>(i))) {
+        error = static_cast<E>(i);
+      }
+    }
+    return SaslStatus(C::kNotAuthorized, error,
                       "server sent e= in server-final");
   }
   std::string signature;

@@ -50,17 +50,23 @@ ScramCredentials PencilCredentials(const Vector& vector) {
   return DeriveScramCredentials(vector.hash, "pencil", salt, 4096);
 }
 
+// Options under which a server replays `vector`'s server nonce.
+ScramServerOptions VectorServerOptions(const Vector& vector,
+                                       ScriptedRandom* random) {
+  random->AddNonce(vector.server_nonce);
+  ScramServerOptions options;
+  options.mechanism.hash = vector.hash;
+  options.nonce_chars = vector.server_nonce.size();
+  options.random = random;
+  return options;
+}
+
 class RfcVectorTest : public testing::TestWithParam<Vector> {};
 
 TEST_P(RfcVectorTest, ServerReproducesExchange) {
   const Vector& vector = GetParam();
   ScriptedRandom random;
-  random.AddNonce(vector.server_nonce);
-  ScramServerOptions options;
-  options.mechanism.hash = vector.hash;
-  options.nonce_chars = vector.server_nonce.size();
-  options.random = &random;
-  ScramServer server(options);
+  ScramServer server(VectorServerOptions(vector, &random));
 
   ASSERT_TRUE(server.ReceiveClientFirst(vector.client_first).ok());
   EXPECT_EQ(server.username(), "user");
@@ -96,23 +102,19 @@ TEST_P(RfcVectorTest, ClientReproducesExchange) {
   EXPECT_EQ(client_final, vector.client_final);
   EXPECT_TRUE(client.ReceiveServerFinal(vector.server_final).ok());
   EXPECT_FALSE(client.ReceiveServerFinal("v=AAAA").ok());
-  EXPECT_FALSE(client.ReceiveServerFinal("e=invalid-proof").ok());
+  EXPECT_EQ(client.ReceiveServerFinal("e=invalid-proof").server_error(),
+            ScramServerError::kInvalidProof);
+  EXPECT_EQ(client.ReceiveServerFinal("e=new-error").server_error(),
+            ScramServerError::kOtherError);
 }
 
 TEST_P(RfcVectorTest, ServerRejectsWrongPassword) {
   const Vector& vector = GetParam();
   ScriptedRandom random;
-  random.AddNonce(vector.server_nonce);
-  ScramServerOptions options;
-  options.mechanism.hash = vector.hash;
-  options.nonce_chars = vector.server_nonce.size();
-  options.random = &random;
-  ScramServer server(options);
+  ScramServer server(VectorServerOptions(vector, &random));
   ASSERT_TRUE(server.ReceiveClientFirst(vector.client_first).ok());
-  std::string salt;
-  ASSERT_TRUE(Base64Decode(vector.salt_base64, &salt));
-  const ScramCredentials other =
-      DeriveScramCredentials(vector.hash, "pencil!", salt, 4096);
+  const ScramCredentials other = DeriveScramCredentials(
+      vector.hash, "pencil!", PencilCredentials(vector).salt, 4096);
   std::string server_first, server_final;
   ASSERT_TRUE(server.MakeServerFirst(&other, &server_first).ok());
   const SaslStatus status =
@@ -324,12 +326,7 @@ TEST(BadClientFinal, EachDefectHasItsError) {
   };
   for (const auto& c : cases) {
     ScriptedRandom random;
-    random.AddNonce(vector.server_nonce);
-    ScramServerOptions options;
-    options.mechanism.hash = vector.hash;
-    options.nonce_chars = vector.server_nonce.size();
-    options.random = &random;
-    ScramServer server(options);
+    ScramServer server(VectorServerOptions(vector, &random));
     ASSERT_TRUE(server.ReceiveClientFirst(vector.client_first).ok());
     std::string server_first, server_final;
     ASSERT_TRUE(server.MakeServerFirst(&credentials, &server_first).ok());
