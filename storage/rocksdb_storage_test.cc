@@ -5,6 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "gtest/gtest.h"
+#include "storage/internal/records.h"
 #include "storage/storage_flags.h"
 
 // Tests run on the test's main thread, which plays one shard.
@@ -318,3 +319,31 @@ TEST(StorageFlags, BuildOptions) {
 
 }  // namespace
 }  // namespace ringlet::storage
+
+namespace ringlet::storage::internal {
+namespace {
+
+TEST(Records, RefuseUnknownFormatsAndTruncation) {
+  const UserMeta meta{7, 2, 9, 1, 42};
+  std::string value = EncodeMeta(meta);
+  UserMeta decoded;
+  ASSERT_TRUE(DecodeMeta(value, &decoded).ok());
+  EXPECT_EQ(decoded.archive_last_id, 42u);
+  EXPECT_EQ(DecodeMeta(value.substr(0, value.size() - 1), &decoded).code(),
+            absl::StatusCode::kDataLoss);
+  value[0] = 2;  // a format this build does not know
+  EXPECT_EQ(DecodeMeta(value, &decoded).code(), absl::StatusCode::kDataLoss);
+
+  RosterItem item{"", "N", Subscription::kFrom, true, false, {"a", "b"}};
+  RosterItem item_decoded;
+  ASSERT_TRUE(DecodeRosterItem(EncodeRosterItem(item), &item_decoded).ok());
+  EXPECT_EQ(item_decoded, item);
+  std::string bad = EncodeRosterItem(item);
+  bad[6] = 9;  // subscription (after format, length, "N") out of range
+  EXPECT_FALSE(DecodeRosterItem(bad, &item_decoded).ok());
+  EXPECT_LT(IdKeyPart(255), IdKeyPart(256));
+  EXPECT_EQ(ParseIdKeyPart(IdKeyPart(0x0102030405060708)), 0x0102030405060708u);
+}
+
+}  // namespace
+}  // namespace ringlet::storage::internal
