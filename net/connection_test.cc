@@ -85,8 +85,6 @@ class TestServer {
         connection.set_handler(new EchoHandler(&echoed_after_move_));
         connection.Start();
       });
-      connectors_.push_back(static_cast<Connector*>(
-          shard.AddService(std::make_unique<Connector>(&shard, table))));
       if (shard.id() != ShardId(0)) return absl::OkStatus();
       ListenerOptions listen;
       listen.address = *SocketAddress::Parse("127.0.0.1:0");
@@ -96,7 +94,6 @@ class TestServer {
       });
       if (!listener.ok()) return listener.status();
       address_ = (*listener)->local_address();
-      tables_[0] = table;
       shard.AddService(std::move(*listener));
       return absl::OkStatus();
     });
@@ -118,8 +115,6 @@ class TestServer {
   ServerConfig config_;
   std::unique_ptr<ShardGroup> group_;
   SocketAddress address_;
-  ConnectionTable* tables_[1] = {nullptr};
-  std::vector<Connector*> connectors_;
 };
 
 TEST(ConnectionTest, EchoesOnManyConnections) {
