@@ -48,9 +48,10 @@ void Walk(const ElementView& element, int depth) {
   }
 }
 
-void CheckForwarded(std::string_view element, const NamespaceContext&) {
+void CheckForwarded(std::string_view element, const NamespaceContext& source) {
   std::string out = "<s xmlns='jabber:server'>";
-  CHECK(AppendStampedStanza(element, {.from = "a@b/c'&<", .to = "d@e"}, &out));
+  CHECK(AppendStampedStanza(
+      element, {.from = "a@b/c'&<", .to = "d@e", .source_namespaces = &source}, &out));
   XmlTokenizer again(FuzzLimits());
   again.Feed(out);
   CHECK(again.Next().type == XmlEventType::kStreamOpen);

@@ -58,7 +58,9 @@ absl::Status CheckDomain(std::string_view domain) {
     }
     return absl::OkStatus();
   }
-  if (domain.front() == '.') return absl::InvalidArgumentError("empty DNS label");
+  if (domain.front() == '.' || domain.back() == '.') {
+    return absl::InvalidArgumentError("empty DNS label");
+  }
   if (domain.find("..") != std::string_view::npos) {
     return absl::InvalidArgumentError("empty DNS label");
   }

@@ -37,7 +37,7 @@ TEST(JidTest, RefusesInvalid) {
   for (const char* bad :
        {"", "@example.com", "user@", "user@/res", "example.com/", "a@b@c", "us er@example.com",
         "a\"b@example.com", "a:b@example.com", "a<b@example.com", "exa mple.com",
-        "example..com", ".example.com", "a@[::1", "a@b/\x01", "a\xC0\x80@b", "a@b\xED\xA0\x80",
+        "example..com", ".example.com", "example.com..", "a@[::1", "a@b/\x01", "a\xC0\x80@b", "a@b\xED\xA0\x80",
         "a@b/\xEF\xBF\xBE"}) {
     EXPECT_FALSE(Jid::Parse(bad).ok()) << bad;
   }

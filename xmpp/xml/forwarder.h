@@ -9,11 +9,17 @@
 // copied as the peer sent them (they were validated by XmlTokenizer, so
 // they are well-formed). The stanza keeps inheriting the default namespace
 // of the stream it is written to (jabber:client or jabber:server), which is
-// what RFC 6120 §4.8.3 asks of a server routing between the two.
+// what RFC 6120 §4.8.3 asks of a server routing between the two. Prefixes
+// the stanza may use from its source stream's header (e.g. a "db:" bound
+// there) are declared on the stanza (every source prefix except "stream",
+// unless the stanza declares it itself), so that the output is
+// namespace-well-formed on any stream.
 
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "xmpp/xml/namespaces.h"
 
 namespace ringlet::xml {
 
@@ -21,6 +27,8 @@ struct StanzaStamp {
   // A value replaces the attribute (or adds it); nullopt keeps it as sent.
   std::optional<std::string_view> from;
   std::optional<std::string_view> to;
+  // The bindings of the stream the stanza came from, or nullptr.
+  const NamespaceContext* source_namespaces = nullptr;
 };
 
 // Appends `element` (a kElement span from XmlTokenizer) to `out` with the

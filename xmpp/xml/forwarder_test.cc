@@ -54,6 +54,25 @@ TEST(ForwarderTest, OutputIsAValidStanza) {
   EXPECT_EQ(m.Attribute("to"), "y");
 }
 
+TEST(ForwarderTest, DeclaresPrefixesOfTheSourceStream) {
+  const TokenizedStream in = Tokenize(
+      "<s xmlns='jabber:server' xmlns:db='jabber:server:dialback' xmlns:x='urn:x'>"
+      "<db:result xmlns:x='urn:x2' from='a' to='b'><x:k/></db:result>");
+  ASSERT_EQ(in.elements.size(), 1u);
+  std::string out = "<s xmlns='jabber:server'>";
+  ASSERT_TRUE(AppendStampedStanza(in.elements[0],
+                                  {.to = "c", .source_namespaces = &in.namespaces}, &out));
+  EXPECT_EQ(out,
+            "<s xmlns='jabber:server'><db:result to='c' xmlns:db='jabber:server:dialback' "
+            "xmlns:x='urn:x2' from='a'><x:k/></db:result>");
+  const TokenizedStream s = Tokenize(out);
+  ASSERT_TRUE(s.ok);
+  StanzaParser parser;
+  const ElementView result = parser.Parse(s.elements[0], s.namespaces);
+  EXPECT_TRUE(result.Is("result", kNsDialback));
+  EXPECT_TRUE(result.FirstChild().Is("k", "urn:x2"));
+}
+
 TEST(ForwarderTest, RefusesWhatIsNotAnElement) {
   std::string out;
   EXPECT_FALSE(AppendStampedStanza("", {.from = "a"}, &out));

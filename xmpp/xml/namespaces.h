@@ -38,6 +38,11 @@ class NamespaceContext {
 
   void Clear();
 
+  // The prefix bindings, in declaration order.
+  const std::vector<std::pair<std::string, std::string>>& prefixes() const {
+    return prefixes_;
+  }
+
  private:
   std::string default_namespace_;
   std::vector<std::pair<std::string, std::string>> prefixes_;

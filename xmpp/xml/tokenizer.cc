@@ -1,5 +1,6 @@
 #include "xmpp/xml/tokenizer.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/check.h"
@@ -267,7 +268,8 @@ XmlEvent XmlTokenizer::Next() {
   while (pos_ < in_size_) {
     if (Step(&event)) return event;
     if (failed_) return ErrorEvent();
-    if (top_active_ && Offset() - top_begin_ > limits_.stanza_bytes_max) {
+    if (top_active_ && utf8_pending_size_ == 0 &&
+        Offset() - top_begin_ > limits_.stanza_bytes_max) {
       Fail(StreamErrorCondition::kPolicyViolation, "stanza too large");
       return ErrorEvent();
     }
@@ -283,7 +285,9 @@ void XmlTokenizer::SaveAcrossBuffers() {
   if (token_active_) {
     const size_t from =
         token_begin_ > consumed_before_ ? token_begin_ - consumed_before_ : 0;
-    if (Offset() - token_begin_ > token_limit_) {
+    // A partial UTF-8 sequence is judged when it is complete, as it would be
+    // if the buffer had not ended here.
+    if (Offset() - utf8_pending_size_ - token_begin_ > token_limit_) {
       Fail(StreamErrorCondition::kPolicyViolation,
            token_limit_ == limits_.name_bytes_max ? "name too long"
                                                   : "attribute value too long");
@@ -292,7 +296,7 @@ void XmlTokenizer::SaveAcrossBuffers() {
     token_partial_.append(reinterpret_cast<const char*>(in_) + from, in_size_ - from);
   }
   if (top_active_ && top_is_stanza_) {
-    if (Offset() - top_begin_ > limits_.stanza_bytes_max) {
+    if (Offset() - utf8_pending_size_ - top_begin_ > limits_.stanza_bytes_max) {
       Fail(StreamErrorCondition::kPolicyViolation, "stanza too large");
       return;
     }
@@ -371,6 +375,14 @@ bool XmlTokenizer::LookupPrefix(std::string_view prefix, std::string_view* uri) 
 // Reads name characters of the current name token; on its end dispatches.
 bool XmlTokenizer::StepName() {
   while (pos_ < in_size_) {
+    // Checked at every byte, not only at the end of the name, so that the
+    // same input gives the same error wherever it is split.
+    if (Offset() - token_begin_ > limits_.name_bytes_max) {
+      return Fail(StreamErrorCondition::kPolicyViolation, "name too long");
+    }
+    if (top_active_ && Offset() - top_begin_ > limits_.stanza_bytes_max) {
+      return Fail(StreamErrorCondition::kPolicyViolation, "stanza too large");
+    }
     const unsigned char c = in_[pos_];
     if (c >= 0x80) {
       uint32_t code_point;
@@ -820,9 +832,15 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       return false;
 
     case State::kAttrValue: {
-      pos_ = Scan<kAttrSpecial>(in_ + pos_, in_ + in_size_, quote_, '<', '&') - in_;
+      const uint64_t limit_end =
+          std::min(top_begin_ + limits_.stanza_bytes_max,
+                   value_begin_ + limits_.attribute_value_bytes_max) + 1;
+      pos_ = Scan<kAttrSpecial>(in_ + pos_, ScanEnd(limit_end), quote_, '<', '&') - in_;
       if (Offset() - value_begin_ > limits_.attribute_value_bytes_max) {
         return Fail(C::kPolicyViolation, "attribute value too long");
+      }
+      if (Offset() - top_begin_ > limits_.stanza_bytes_max) {
+        return Fail(C::kPolicyViolation, "stanza too large");
       }
       if (pos_ == in_size_) return false;
       const unsigned char d = in_[pos_];
@@ -866,7 +884,10 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       return false;
 
     case State::kText: {
-      pos_ = Scan<kTextSpecial>(in_ + pos_, in_ + in_size_, '<', '&', ']') - in_;
+      pos_ = Scan<kTextSpecial>(in_ + pos_, ScanEnd(StanzaLimitEnd()), '<', '&', ']') - in_;
+      if (Offset() - top_begin_ > limits_.stanza_bytes_max) {
+        return Fail(C::kPolicyViolation, "stanza too large");
+      }
       if (pos_ == in_size_) return false;
       const unsigned char d = in_[pos_];
       if (d == '<') {
@@ -956,7 +977,10 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       return false;
 
     case State::kCdata: {
-      pos_ = Scan<kCdataSpecial>(in_ + pos_, in_ + in_size_, ']', ']', ']') - in_;
+      pos_ = Scan<kCdataSpecial>(in_ + pos_, ScanEnd(StanzaLimitEnd()), ']', ']', ']') - in_;
+      if (Offset() - top_begin_ > limits_.stanza_bytes_max) {
+        return Fail(C::kPolicyViolation, "stanza too large");
+      }
       if (pos_ == in_size_) return false;
       const unsigned char d = in_[pos_];
       if (d == ']') {

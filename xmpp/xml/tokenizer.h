@@ -48,6 +48,7 @@
 //        event = tokenizer.Next()) { ... }
 //   // Now `bytes` may be released.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -188,6 +189,15 @@ class XmlTokenizer {
   void ResetState();
 
   uint64_t Offset() const { return consumed_before_ + pos_; }
+  // Where a fast scan must stop: the end of the buffer or the byte at
+  // stream offset `limit_end`, whichever comes first. Scans stop at limits
+  // (not only at buffer ends) so that any split of the input gives the same
+  // events and errors.
+  const unsigned char* ScanEnd(uint64_t limit_end) const {
+    return in_ + std::min<uint64_t>(in_size_, limit_end - consumed_before_);
+  }
+  // One past the last byte a stanza may use, plus one (to detect excess).
+  uint64_t StanzaLimitEnd() const { return top_begin_ + limits_.stanza_bytes_max + 1; }
   void BeginToken(size_t limit);
   std::string_view EndToken();
   bool ConsumeUtf8(uint32_t* code_point);  // false: failed or need more

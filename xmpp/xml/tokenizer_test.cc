@@ -377,6 +377,20 @@ TEST(XmlTokenizerTest, LimitsArePolicyViolations) {
   EXPECT_EQ(LastEvent("<s" + std::string(300, ' ') + ">", limits), policy);
 }
 
+TEST(XmlTokenizerTest, LimitErrorsDoNotDependOnSplits) {
+  // Found by xml_stanza_fuzz: a long name with a second colon past the
+  // name limit, a long text with a bad byte past the stanza limit.
+  const XmlLimits limits = SmallLimits();
+  EXPECT_EQ(LastEvent("<s><a xmlns:pMMMMMMMMMMMMMMMMMMMMhttp:x='1'/>", limits),
+            "error policy-violation");
+  EXPECT_EQ(LastEvent("<s><a>" + std::string(300, 'x') + "\x01</a>", limits),
+            "error policy-violation");
+  EXPECT_EQ(LastEvent("<s><a x='" + std::string(300, 'x') + "\x01'/>", limits),
+            "error policy-violation");
+  EXPECT_EQ(LastEvent("<s><a><![CDATA[" + std::string(300, 'x') + "\x01]]></a>", limits),
+            "error policy-violation");
+}
+
 TEST(XmlTokenizerTest, MemoryStaysBoundedWhateverIsFed) {
   XmlLimits limits;
   limits.stanza_bytes_max = 65536;
