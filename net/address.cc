@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "absl/strings/numbers.h"
@@ -9,7 +10,25 @@
 
 namespace ringlet {
 
+absl::StatusOr<SocketAddress> SocketAddress::Unix(std::string_view path) {
+  SocketAddress address;
+  sockaddr_un un{};
+  un.sun_family = AF_UNIX;
+  // sun_path keeps a terminating NUL.
+  if (path.empty() || path.size() >= sizeof(un.sun_path)) {
+    return absl::InvalidArgumentError(absl::StrCat("unix socket path '", std::string(path),
+                                                   "' must have 1 to ", sizeof(un.sun_path) - 1,
+                                                   " bytes"));
+  }
+  std::memcpy(un.sun_path, path.data(), path.size());
+  std::memcpy(&address.storage_, &un, sizeof(un));
+  address.length_ = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size() + 1);
+  return address;
+}
+
 absl::StatusOr<SocketAddress> SocketAddress::Parse(std::string_view text) {
+  constexpr std::string_view kUnixPrefix = "unix:";
+  if (text.substr(0, kUnixPrefix.size()) == kUnixPrefix) return Unix(text.substr(kUnixPrefix.size()));
   size_t colon = text.rfind(':');
   if (colon == std::string_view::npos || colon + 1 == text.size()) {
     return absl::InvalidArgumentError(absl::StrCat("address '", std::string(text), "' is not HOST:PORT"));
@@ -53,6 +72,13 @@ SocketAddress SocketAddress::FromSockaddr(const sockaddr* address, socklen_t len
   return result;
 }
 
+std::string SocketAddress::unix_path() const {
+  if (!is_unix() || length_ <= offsetof(sockaddr_un, sun_path)) return "";
+  const auto* un = reinterpret_cast<const sockaddr_un*>(&storage_);
+  size_t max = length_ - offsetof(sockaddr_un, sun_path);
+  return std::string(un->sun_path, strnlen(un->sun_path, max));
+}
+
 uint16_t SocketAddress::port() const {
   if (family() == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&storage_)->sin_port);
   if (family() == AF_INET6) {
@@ -67,6 +93,7 @@ void SocketAddress::set_port(uint16_t port) {
 }
 
 std::string SocketAddress::HostString() const {
+  if (is_unix()) return "unix";
   char buffer[INET6_ADDRSTRLEN] = "?";
   if (family() == AF_INET) {
     inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage_)->sin_addr, buffer,
@@ -83,6 +110,7 @@ std::string SocketAddress::HostString() const {
 }
 
 std::string SocketAddress::ToString() const {
+  if (is_unix()) return absl::StrCat("unix:", unix_path());
   std::string host = HostString();
   if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]:", port());
   return absl::StrCat(host, ":", port());

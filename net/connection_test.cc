@@ -1,9 +1,12 @@
 #include "net/connection.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -59,6 +62,7 @@ class MovingEchoHandler : public EchoHandler {
 struct ServerConfig {
   uint32_t shards = 1;
   ConnectionTableLimits limits;
+  std::string listen = "127.0.0.1:0";
   std::function<ConnectionHandler*()> make_handler = [] { return new EchoHandler(); };
 };
 
@@ -87,7 +91,7 @@ class TestServer {
       });
       if (shard.id() != ShardId(0)) return absl::OkStatus();
       ListenerOptions listen;
-      listen.address = *SocketAddress::Parse("127.0.0.1:0");
+      listen.address = *SocketAddress::Parse(config_.listen);
       auto listener = Listener::Create(&shard, table, listen, [this](Connection& connection) {
         connection.set_handler(config_.make_handler());
         connection.Start();
@@ -339,6 +343,58 @@ TEST(ConnectorTest, ConnectsAndReportsFailures) {
   EXPECT_EQ(refused.load(), 1);
   client.RequestStop();
   client.Join();
+}
+
+TEST(ListenerTest, UnixSocketReplacesStaleFileIsPrivateAndIsRemoved) {
+  // $TEST_TMPDIR is longer than a socket path may be (107 bytes): reach it
+  // through a short symbolic link.
+  const std::string link = "/tmp/ringlet-net-test-" + std::to_string(getpid());
+  unlink(link.c_str());
+  ASSERT_EQ(symlink(getenv("TEST_TMPDIR"), link.c_str()), 0);
+  const std::string path = link + "/echo.sock";
+  auto address = SocketAddress::Parse("unix:" + path);
+  ASSERT_TRUE(address.ok()) << address.status();
+  // A stale socket file: bound, never listening, closed without unlink.
+  int stale = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_EQ(bind(stale, address->sockaddr_ptr(), address->length()), 0);
+  close(stale);
+  {
+    ServerConfig config;
+    config.listen = "unix:" + path;
+    TestServer server(config);
+    EXPECT_EQ(server.address().ToString(), "unix:" + path);
+    struct stat info;
+    ASSERT_EQ(stat(path.c_str(), &info), 0);
+    EXPECT_EQ(info.st_mode & 0777, 0600u);
+    auto fd = ConnectBlocking(*address);
+    ASSERT_TRUE(fd.ok()) << fd.status();
+    ASSERT_TRUE(WriteAll(*fd, "over unix").ok());
+    EXPECT_EQ(ReadAtMost(*fd, 9, absl::Seconds(5)), "over unix");
+    close(*fd);
+
+    // A live socket is never taken over.
+    ShardGroup::Options options;
+    options.shard.pin_to_core = false;
+    options.shard.recv_buffer_count = 8;
+    ShardGroup other(options);
+    absl::Status status = other.Start([&](Shard& shard) -> absl::Status {
+      auto* table = static_cast<ConnectionTable*>(
+          shard.AddService(std::make_unique<ConnectionTable>(&shard, ConnectionTableLimits())));
+      ListenerOptions listen;
+      listen.address = *address;
+      auto listener = Listener::Create(&shard, table, listen, [](Connection&) {});
+      if (!listener.ok()) return listener.status();
+      shard.AddService(std::move(*listener));
+      return absl::OkStatus();
+    });
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
+    other.RequestStop();
+    other.Join();
+    EXPECT_EQ(stat(path.c_str(), &info), 0) << "the live socket file must stay";
+  }
+  struct stat info;
+  EXPECT_NE(stat(path.c_str(), &info), 0) << "the socket file is removed at stop";
+  unlink(link.c_str());
 }
 
 }  // namespace

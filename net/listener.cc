@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -19,7 +20,42 @@ Listener::Listener(Shard* shard, ConnectionTable* table, const ListenerOptions& 
 Listener::~Listener() {
   if (rearm_timer_ != kNoTimer) shard_->timers().Cancel(rearm_timer_);
   if (fd_ >= 0) close(fd_);
+  // local_address_ is set only once bind() and listen() succeeded, so this
+  // never removes a file another listener owns.
+  if (local_address_.is_unix()) unlink(local_address_.unix_path().c_str());
 }
+
+namespace {
+
+// A local ("unix:/path") listener is opened on one shard only: it skips
+// SO_REUSEPORT and TCP_NODELAY, replaces a stale socket file (never a live
+// one), makes the socket mode 0600 (owner only) and removes the file when
+// the listener is destroyed.
+//
+// Removes the socket file a previous process left behind at `path`, so that
+// bind() can succeed. A file that is not a socket, or a socket that still
+// accepts connections (another server), is left alone and reported.
+absl::Status RemoveStaleUnixSocket(const SocketAddress& address) {
+  const std::string path = address.unix_path();
+  struct stat info;
+  if (lstat(path.c_str(), &info) != 0) return absl::OkStatus();  // nothing there
+  if (!S_ISSOCK(info.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("cannot listen on %s: the file exists and is not a socket", path));
+  }
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (probe < 0) return absl::InternalError(absl::StrFormat("socket: %s", strerror(errno)));
+  bool alive = connect(probe, address.sockaddr_ptr(), address.length()) == 0;
+  close(probe);
+  if (alive) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("cannot listen on %s: another process is listening there", path));
+  }
+  unlink(path.c_str());
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Listener>> Listener::Create(Shard* shard, ConnectionTable* table,
                                                            const ListenerOptions& options,
@@ -32,9 +68,15 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Create(Shard* shard, Connect
   }
   listener->fd_ = fd;
   int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
-    return absl::InternalError(absl::StrFormat("SO_REUSEPORT: %s", strerror(errno)));
+  if (address.is_unix()) {
+    // A local socket has one listener (one shard); SO_REUSEPORT is for TCP.
+    absl::Status removed = RemoveStaleUnixSocket(address);
+    if (!removed.ok()) return removed;
+  } else {
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
+      return absl::InternalError(absl::StrFormat("SO_REUSEPORT: %s", strerror(errno)));
+    }
   }
   if (address.family() == AF_INET6) {
     int zero = 0;  // [::] also accepts IPv4
@@ -43,6 +85,16 @@ absl::StatusOr<std::unique_ptr<Listener>> Listener::Create(Shard* shard, Connect
   if (bind(fd, address.sockaddr_ptr(), address.length()) != 0) {
     return absl::FailedPreconditionError(
         absl::StrFormat("cannot listen on %s: %s", address.ToString(), strerror(errno)));
+  }
+  if (address.is_unix()) {
+    // Owner only. Nobody can connect before listen(), so there is no window
+    // in which the wider mode of bind() is usable.
+    const std::string path = address.unix_path();
+    if (chmod(path.c_str(), 0600) != 0) {
+      int error = errno;
+      unlink(path.c_str());
+      return absl::InternalError(absl::StrFormat("chmod %s: %s", path, strerror(error)));
+    }
   }
   if (listen(fd, options.backlog) != 0) {
     return absl::InternalError(absl::StrFormat("listen on %s: %s", address.ToString(), strerror(errno)));
@@ -85,8 +137,10 @@ void Listener::OnCompletion(const Completion& completion) {
     if (stopped_) {
       close(fd);
     } else {
-      int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      if (!local_address_.is_unix()) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      }
       auto connection = table_->Admit(fd, peer);
       if (connection.ok()) on_accept_(**connection);
     }
