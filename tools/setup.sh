@@ -13,7 +13,7 @@ packages=(
   # fuzzing
   clang libclang-rt-14-dev
   # end-to-end and interop tests
-  python3
+  python3 python3-slixmpp
 )
 
 missing=()

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
@@ -20,7 +21,9 @@ if not os.path.exists(RINGLETD):
 
 
 def start(*flags):
-    process = subprocess.Popen([RINGLETD, "--c2s-listen=127.0.0.1:0", *flags],
+    data_dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+    process = subprocess.Popen([RINGLETD, "--c2s-listen=127.0.0.1:0", "--data-dir=" + data_dir,
+                                "--domain=example.org", *flags],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 10
     output = []
@@ -34,6 +37,16 @@ def start(*flags):
             return process, int(match.group(1))
     process.kill()
     raise AssertionError("ringletd did not start:\n" + "".join(output))
+
+
+def read_all(client, timeout=5):
+    client.settimeout(timeout)
+    reply = b""
+    while True:
+        chunk = client.recv(4096)
+        if not chunk:
+            return reply
+        reply += chunk
 
 
 def stop(process, sig=signal.SIGTERM, timeout=10):
@@ -55,13 +68,14 @@ class RingletdLifecycleTest(unittest.TestCase):
                                b"xmlns='jabber:client' "
                                b"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
                 reply = b""
-                while True:
+                while b"</stream:features>" not in reply and b"<stream:features/>" not in reply:
                     chunk = client.recv(4096)
-                    if not chunk:
-                        break
+                    self.assertTrue(chunk, "closed before stream features")
                     reply += chunk
-                self.assertIn(b"<stream:error>", reply)
-                self.assertTrue(reply.endswith(b"</stream:stream>"))
+                self.assertIn(b"<stream:features", reply)
+                # The closing handshake: the server closes its stream too.
+                client.sendall(b"</stream:stream>")
+                self.assertTrue(read_all(client).endswith(b"</stream:stream>"))
         finally:
             start_time = time.time()
             self.assertEqual(stop(process), 0)
@@ -73,8 +87,9 @@ class RingletdLifecycleTest(unittest.TestCase):
         time.sleep(0.2)
         self.assertEqual(stop(process, signal.SIGINT), 0)
         for client in clients:
-            client.settimeout(2)
-            self.assertEqual(client.recv(100), b"")
+            # Each open stream is told why it ends (RFC 6120 system-shutdown).
+            reply = read_all(client)
+            self.assertIn(b"system-shutdown", reply)
             client.close()
 
     def test_bad_flag_value_stops_startup_with_a_message(self):
@@ -90,7 +105,7 @@ class RingletdLifecycleTest(unittest.TestCase):
         self.assertIn("no_such_flag", result.stderr)
 
     def test_bad_listen_address_is_refused(self):
-        result = subprocess.run([RINGLETD, "--c2s-listen=localhost:5222"], capture_output=True,
+        result = subprocess.run([RINGLETD, "--c2s-listen=localhost:5222", "--data-dir=/nonexistent"], capture_output=True,
                                 text=True, timeout=10)
         self.assertEqual(result.returncode, 2)
         self.assertIn("c2s_listen", result.stderr)

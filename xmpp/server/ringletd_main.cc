@@ -2,8 +2,9 @@
 //
 // Start-up: parse and validate flags, block SIGINT/SIGTERM (every shard
 // thread inherits the mask, so only this thread sees them), start the
-// shards, each with its connection table and one SO_REUSEPORT listener per
-// --c2s_listen address, then wait for a signal and stop the shards.
+// shards, each with its connection table, storage writer, router, c2s
+// service and one SO_REUSEPORT listener per --c2s_listen address, then wait
+// for a signal and stop the shards.
 
 #include <signal.h>
 #include <sys/socket.h>
@@ -13,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include <cstdlib>
+#include <filesystem>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "core/log.h"
 #include "core/runtime_flags.h"
 #include "core/shard.h"
@@ -23,6 +26,11 @@
 #include "net/connection_table.h"
 #include "net/listener.h"
 #include "net/net_flags.h"
+#include "storage/rocksdb_storage.h"
+#include "storage/storage_flags.h"
+#include "xmpp/c2s/c2s_flags.h"
+#include "xmpp/c2s/c2s_service.h"
+#include "xmpp/router/router.h"
 
 ABSL_FLAG(std::vector<std::string>, c2s_listen, {"[::]:5222"},
           "Client-to-server listening addresses, HOST:PORT, comma-separated "
@@ -33,33 +41,10 @@ namespace {
 
 constexpr char kUsage[] =
     "ringletd: the ringlet XMPP server.\n"
-    "  ringletd [--c2s_listen=HOST:PORT,...] [--shards=N] [flags]\n"
+    "  ringletd [--domain=example.org] [--data_dir=DIR] [--c2s_listen=HOST:PORT,...]\n"
+    "           [--shards=N] [flags]\n"
     "Every tunable is a flag; see --help for the full list. Flag names may be\n"
     "written with dashes (--c2s-listen) or underscores (--c2s_listen).";
-
-// Until client-to-server XMPP is wired in, a client is told so with a
-// stream error (RFC 6120 §4.9) instead of being left hanging.
-class NotYetHandler final : public ConnectionHandler {
- public:
-  void OnReceive(Connection& connection, std::string_view) override {
-    if (answered_) return;
-    answered_ = true;
-    absl::Status status = connection.Send(std::string_view(
-        "<?xml version='1.0'?><stream:stream xmlns='jabber:client' "
-        "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"
-        "<stream:error><service-unavailable "
-        "xmlns='urn:ietf:params:xml:ns:xmpp-streams'/><text "
-        "xmlns='urn:ietf:params:xml:ns:xmpp-streams'>this ringletd build does not "
-        "serve client sessions yet</text></stream:error></stream:stream>"));
-    (void)status;  // nothing queued yet: it cannot exceed the limit
-    connection.Close(CloseMode::kOrderly);
-  }
-  void OnClosed(Connection&, const absl::Status&) override { delete this; }
-  void OnHandedOver(Connection&) override { delete this; }
-
- private:
-  bool answered_ = false;
-};
 
 // Reserves a port for a "port 0" address so that every shard's
 // SO_REUSEPORT socket binds the same one. The reservation is a bound,
@@ -92,6 +77,37 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "ringletd: %s\n", std::string(limits.status().message()).c_str());
     return 2;
   }
+  auto c2s_config = xmpp::C2sConfigFromFlags();
+  if (!c2s_config.ok()) {
+    std::fprintf(stderr, "ringletd: %s\n", std::string(c2s_config.status().message()).c_str());
+    return 2;
+  }
+  auto storage_options = storage::RocksDbStorageOptionsFromFlags();
+  if (!storage_options.ok()) {
+    std::fprintf(stderr, "ringletd: %s\n",
+                 std::string(storage_options.status().message()).c_str());
+    return 2;
+  }
+  if (storage_options->data_dir.empty()) {
+    // The embedded default: a folder beside where ringletd was started.
+    const char* working = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
+    std::filesystem::path base = working != nullptr ? working : std::filesystem::current_path();
+    storage_options->data_dir = (base / "ringlet-data").string();
+  }
+  std::error_code made;
+  std::filesystem::create_directories(storage_options->data_dir, made);
+  auto storage = storage::OpenRocksDbStorage(*storage_options);
+  if (!storage.ok()) {
+    std::fprintf(stderr, "ringletd: %s\n", std::string(storage.status().message()).c_str());
+    return 1;
+  }
+  LOG_INFO("data in %s (sync=%s)", storage_options->data_dir, absl::GetFlag(FLAGS_sync));
+  if (!c2s_config->require_tls) {
+    LOG_WARNING("--require_tls=false: passwords may cross the network in clear text");
+  }
+  xmpp::RouterConfig router_config;
+  router_config.domains = c2s_config->domains;
+
   std::vector<SocketAddress> addresses;
   std::vector<int> reservations;
   for (const std::string& text : absl::GetFlag(FLAGS_c2s_listen)) {
@@ -120,18 +136,26 @@ int Main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const uint32_t backlog = absl::GetFlag(FLAGS_listen_backlog);
+  // Per-shard objects live until the shard threads are joined; the writers
+  // must go before the storage they write to.
+  std::vector<std::unique_ptr<storage::StorageWriter>> writers(group_options->shard_count);
+  {
   ShardGroup group(*group_options);
   absl::Status started = group.Start([&](Shard& shard) -> absl::Status {
+    auto& writer = writers[shard.id().value()];
+    writer = (*storage)->NewWriter(shard.id());
     auto* table = static_cast<ConnectionTable*>(
         shard.AddService(std::make_unique<ConnectionTable>(&shard, *limits)));
+    auto* router = static_cast<xmpp::Router*>(shard.AddService(std::make_unique<xmpp::Router>(
+        &shard, router_config, storage->get(), writer.get())));
+    auto* c2s = static_cast<xmpp::C2sService*>(shard.AddService(
+        std::make_unique<xmpp::C2sService>(&shard, table, router, storage->get(), &*c2s_config)));
     for (const SocketAddress& address : addresses) {
       ListenerOptions options;
       options.address = address;
       options.backlog = static_cast<int>(backlog);
-      auto listener = Listener::Create(&shard, table, options, [](Connection& connection) {
-        connection.set_handler(new NotYetHandler());
-        connection.Start();
-      });
+      auto listener = Listener::Create(&shard, table, options,
+                                       [c2s](Connection& connection) { c2s->Accept(connection); });
       if (!listener.ok()) return listener.status();
       shard.AddService(std::move(*listener));
     }
@@ -144,14 +168,16 @@ int Main(int argc, char** argv) {
   }
   std::vector<std::string> listening;
   for (const SocketAddress& address : addresses) listening.push_back(address.ToString());
-  LOG_INFO("ringletd running: %u shards, c2s on %s", group.shard_count(),
-           absl::StrJoin(listening, ", "));
+  LOG_INFO("ringletd running: %u shards, domains %s, c2s on %s", group.shard_count(),
+           absl::StrJoin(c2s_config->domains, ","), absl::StrJoin(listening, ", "));
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
   LOG_INFO("received %s, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
   group.RequestStop();
   group.Join();
+  }
+  writers.clear();
   LOG_INFO("ringletd stopped");
   return 0;
 }

@@ -1,0 +1,661 @@
+#include "xmpp/c2s/c2s_session.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "core/check.h"
+#include "core/log.h"
+#include "xmpp/sasl/plain.h"
+#include "xmpp/sasl/scram_primitives.h"
+#include "xmpp/xml/forwarder.h"
+#include "xmpp/xml/namespaces.h"
+#include "xmpp/xml/serializer.h"
+
+namespace ringlet::xmpp {
+namespace {
+
+constexpr std::string_view kNsSasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+constexpr std::string_view kNsTls = "urn:ietf:params:xml:ns:xmpp-tls";
+constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
+constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
+constexpr std::string_view kNsStreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
+constexpr std::string_view kNsStanzaErrors = "urn:ietf:params:xml:ns:xmpp-stanzas";
+constexpr std::string_view kNsPing = "urn:xmpp:ping";
+constexpr size_t kResourceBytesMax = 1023;
+
+std::string S(std::string_view v) { return std::string(v); }
+
+}  // namespace
+
+C2sSession::C2sSession(C2sService* service, Connection* connection)
+    : service_(service),
+      connection_(connection),
+      tokenizer_(std::make_unique<xml::XmlTokenizer>(service->config().xml_limits)) {
+  Shard& shard = service_->shard();
+  auth_timer_ = shard.timers().Add(shard.now() + service_->config().auth_timeout, [this] {
+    auth_timer_ = kNoTimer;
+    if (!authenticated_) StreamError("connection-timeout", "Authentication took too long");
+  });
+}
+
+C2sSession::~C2sSession() {
+  if (auth_timer_ != kNoTimer) service_->shard().timers().Cancel(auth_timer_);
+}
+
+void C2sSession::Adopt(C2sService* service, Connection* connection) {
+  service_ = service;
+  connection_ = connection;
+  handing_over_ = false;
+  // The stream restarts after SASL success: a fresh tokenizer reads it.
+  tokenizer_ = std::make_unique<xml::XmlTokenizer>(service->config().xml_limits);
+  state_ = State::kAwaitStream;
+  connection->set_handler(this);
+  connection->Start();
+  std::string carried;
+  carried.swap(carried_input_);
+  if (!carried.empty()) Process(carried);
+}
+
+void C2sSession::OnReceive(Connection& connection, std::string_view bytes) {
+  if (state_ == State::kClosing) return;
+  Process(bytes);
+}
+
+void C2sSession::Process(std::string_view bytes) {
+  tokenizer_->Feed(bytes);
+  feed_ = bytes;
+  feed_start_offset_ = tokenizer_->stream_offset();
+  while (state_ != State::kClosing) {
+    xml::XmlEvent event = tokenizer_->Next();
+    switch (event.type) {
+      case xml::XmlEventType::kNeedMore:
+        return;
+      case xml::XmlEventType::kStreamOpen:
+        OnStreamOpen();
+        break;
+      case xml::XmlEventType::kElement:
+        OnElement(event.element);
+        break;
+      case xml::XmlEventType::kStreamClose:
+        // The client closed its stream: close ours and the connection.
+        if (bound_) EndSession();
+        Write("</stream:stream>");
+        state_ = State::kClosing;
+        connection_->Close(CloseMode::kOrderly);
+        return;
+      case xml::XmlEventType::kError:
+        StreamError(xml::StreamErrorName(event.error.condition), event.error.detail);
+        return;
+    }
+    if (handing_over_) {
+      // Everything after the element that completed SASL belongs to the new
+      // stream, which the home shard reads.
+      uint64_t consumed = tokenizer_->stream_offset() - feed_start_offset_;
+      carried_input_ = S(feed_.substr(std::min<uint64_t>(consumed, feed_.size())));
+      return;
+    }
+    if (restart_stream_) {
+      restart_stream_ = false;
+      state_ = State::kAwaitStream;
+      header_sent_ = false;
+      tokenizer_->RestartStream();
+      feed_start_offset_ = tokenizer_->stream_offset();
+    }
+  }
+}
+
+void C2sSession::Write(std::string bytes) {
+  if (state_ == State::kClosing && bytes.rfind("</stream:stream>", 0) != 0 &&
+      bytes.find("stream:error") == std::string::npos) {
+    return;
+  }
+  absl::Status status = connection_->Send(std::move(bytes));
+  if (status.code() == absl::StatusCode::kResourceExhausted) {
+    // The client does not read what it is sent: it cannot be served.
+    LOG_INFO("conn %x: send queue full, closing", connection_->id().value());
+    state_ = State::kClosing;
+    if (bound_) EndSession();
+    connection_->Close(CloseMode::kAbort, status);
+  }
+}
+
+void C2sSession::SendStreamHeader() {
+  if (header_sent_) return;
+  header_sent_ = true;
+  stream_id_ = service_->RandomToken(16);
+  std::string out = "<?xml version='1.0'?>";
+  xml::XmlWriter w(&out);
+  w.Open("stream:stream")
+      .Attribute("xmlns", xml::kNsClient)
+      .Attribute("xmlns:stream", xml::kNsStreams)
+      .Attribute("id", stream_id_)
+      .Attribute("from", domain_.empty() ? service_->config().domains.front() : domain_)
+      .Attribute("version", "1.0")
+      .Attribute("xml:lang", "en")
+      .EndStartTag();
+  Write(std::move(out));
+}
+
+void C2sSession::StreamError(std::string_view condition, std::string_view text) {
+  if (state_ == State::kClosing) return;
+  SendStreamHeader();
+  std::string out;
+  xml::XmlWriter w(&out);
+  w.Open("stream:error");
+  w.Open(condition).Attribute("xmlns", kNsStreamErrors).Close();
+  if (!text.empty()) {
+    w.Open("text").Attribute("xmlns", kNsStreamErrors).Attribute("xml:lang", "en").Text(text).Close();
+  }
+  w.Close();
+  out += "</stream:stream>";
+  LOG_DEBUG("conn %x: stream error %s (%s)", connection_->id().value(), S(condition), S(text));
+  Write(std::move(out));
+  state_ = State::kClosing;
+  if (bound_) EndSession();
+  connection_->Close(CloseMode::kOrderly);
+}
+
+void C2sSession::OnStreamOpen() {
+  const xml::StreamHeader& header = tokenizer_->stream_header();
+  std::optional<std::string> to = header.Attribute("to");
+  const C2sConfig& config = service_->config();
+  if (to.has_value()) {
+    auto domain = Jid::Parse(*to);
+    if (domain.ok() && domain->is_domain() && service_->router().IsLocalDomain(domain->domain())) {
+      domain_ = domain->domain();
+    }
+  } else if (!authenticated_) {
+    domain_ = config.domains.front();  // RFC 6120 §4.7.2: the default domain
+  }
+  if (authenticated_ && domain_ != jid_.domain()) domain_ = jid_.domain();
+  if (header.name() != "stream:stream" && header.name() != "stream") {
+    StreamError("invalid-namespace", "The root element must be <stream:stream/>");
+    return;
+  }
+  if (header.namespace_uri() != xml::kNsStreams) {
+    StreamError("invalid-namespace", "The stream namespace must be http://etherx.jabber.org/streams");
+    return;
+  }
+  if (header.namespaces().default_namespace() != xml::kNsClient) {
+    StreamError("invalid-namespace", "The content namespace must be jabber:client");
+    return;
+  }
+  if (domain_.empty()) {
+    StreamError("host-unknown", "This server does not serve that domain");
+    return;
+  }
+  std::optional<std::string> version = header.Attribute("version");
+  if (!version.has_value() || version->empty() || (*version)[0] < '1') {
+    StreamError("unsupported-version", "XMPP 1.0 streams only");
+    return;
+  }
+  state_ = State::kOpen;
+  SendStreamHeader();
+  SendFeatures();
+}
+
+void C2sSession::SendFeatures() {
+  const C2sConfig& config = service_->config();
+  std::string out;
+  xml::XmlWriter w(&out);
+  w.Open("stream:features");
+  if (!authenticated_) {
+    bool tls_active = false;  // TLS arrives with net/tls
+    if (!config.require_tls || tls_active) {
+      w.Open("mechanisms").Attribute("xmlns", kNsSasl);
+      w.Open("mechanism").Text("SCRAM-SHA-256").Close();
+      w.Open("mechanism").Text("SCRAM-SHA-1").Close();
+      w.Open("mechanism").Text("PLAIN").Close();
+      w.Close();
+    }
+  } else {
+    w.Open("bind").Attribute("xmlns", kNsBind).Close();
+    w.Open("session").Attribute("xmlns", kNsSession).Open("optional").Close().Close();
+  }
+  w.Close();
+  Write(std::move(out));
+}
+
+void C2sSession::OnElement(std::string_view element) {
+  if (state_ != State::kOpen) {
+    StreamError("not-authorized", "Stream not open");
+    return;
+  }
+  xml::ElementView view = service_->parser().Parse(element, tokenizer_->stream_header().namespaces());
+  if (!authenticated_) {
+    if (view.Is("auth", kNsSasl)) {
+      OnAuth(view);
+    } else if (view.Is("response", kNsSasl)) {
+      OnResponse(view);
+    } else if (view.Is("abort", kNsSasl)) {
+      scram_.reset();
+      AuthFailed("aborted");
+    } else if (view.Is("starttls", kNsTls)) {
+      // Not offered (TLS is not configured in this build): RFC 6120 §5.4.2.2.
+      Write("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>");
+      state_ = State::kClosing;
+      connection_->Close(CloseMode::kOrderly);
+    } else if (view.Is("message", xml::kNsClient) || view.Is("presence", xml::kNsClient) ||
+               view.Is("iq", xml::kNsClient)) {
+      StreamError("not-authorized", "Authenticate first");
+    } else {
+      StreamError("unsupported-stanza-type");
+    }
+    return;
+  }
+  if (!bound_) {
+    if (view.Is("iq", xml::kNsClient)) {
+      xml::ElementView bind = view.Child("bind", kNsBind);
+      if (bind && view.RawAttribute("type") == std::optional<std::string_view>("set")) {
+        OnBind(view);
+        return;
+      }
+    }
+    if (view.Is("message", xml::kNsClient) || view.Is("presence", xml::kNsClient) ||
+        view.Is("iq", xml::kNsClient)) {
+      StreamError("not-authorized", "Bind a resource first");
+    } else {
+      StreamError("unsupported-stanza-type");
+    }
+    return;
+  }
+  OnStanza(view, element);
+}
+
+// --- SASL ------------------------------------------------------------------
+
+void C2sSession::OnAuth(const xml::ElementView& auth) {
+  const C2sConfig& config = service_->config();
+  if (scram_ != nullptr) {
+    AuthFailed("malformed-request", "An exchange is already in progress");
+    return;
+  }
+  if (config.require_tls) {
+    AuthFailed("encryption-required");
+    return;
+  }
+  std::string address = connection_->peer().HostString();
+  if (service_->AddressBlocked(address)) {
+    AuthFailed("temporary-auth-failure", "Too many failed logins from your address; try later");
+    return;
+  }
+  mechanism_ = auth.Attribute("mechanism").value_or("");
+  std::string text = auth.Text();
+  std::string initial;
+  if (text == "=") {
+    text.clear();
+  } else if (!sasl::Base64Decode(text, &initial)) {
+    AuthFailed("incorrect-encoding");
+    return;
+  }
+  if (mechanism_ == "PLAIN") {
+    sasl::PlainMessage plain;
+    if (!sasl::ParsePlainMessage(initial, &plain).ok()) {
+      AuthFailed("malformed-request");
+      return;
+    }
+    auto jid = Jid::Parse(absl::StrCat(S(plain.authcid), "@", domain_));
+    if (!jid.ok() || !jid->is_bare() || jid->local().empty()) {
+      AuthFailed("not-authorized");
+      return;
+    }
+    if (!plain.authzid.empty() && plain.authzid != jid->ToString()) {
+      AuthFailed("invalid-authzid");
+      return;
+    }
+    auto credentials = service_->storage().GetScramCredentials(jid->ToString(),
+                                                              storage::ScramHash::kSha256);
+    if (!credentials.ok() ||
+        !sasl::VerifyScramPassword(storage::ScramHash::kSha256, *credentials, plain.password)) {
+      AuthFailed("not-authorized");
+      return;
+    }
+    AuthSucceeded(jid->local(), "");
+    return;
+  }
+  sasl::ScramMechanism scram;
+  if (!sasl::ParseScramMechanism(mechanism_, &scram) || scram.plus) {
+    AuthFailed("invalid-mechanism");
+    return;
+  }
+  sasl::ScramServerOptions options;
+  options.mechanism = scram;
+  options.plus_offered = false;
+  options.decoy_key = "ringlet-decoy";
+  scram_ = std::make_unique<sasl::ScramServer>(options);
+  sasl::SaslStatus status = scram_->ReceiveClientFirst(initial);
+  if (!status.ok()) {
+    AuthFailed(sasl::SaslConditionName(status.condition()));
+    return;
+  }
+  std::optional<storage::ScramCredentials> credentials;
+  auto jid = Jid::Parse(absl::StrCat(scram_->username(), "@", domain_));
+  if (jid.ok() && jid->is_bare() && !jid->local().empty()) {
+    auto stored = service_->storage().GetScramCredentials(jid->ToString(), scram.hash);
+    if (stored.ok()) credentials = *stored;
+  }
+  std::string server_first;
+  status = scram_->MakeServerFirst(credentials.has_value() ? &*credentials : nullptr, &server_first);
+  if (!status.ok()) {
+    AuthFailed(sasl::SaslConditionName(status.condition()));
+    return;
+  }
+  std::string out;
+  xml::XmlWriter w(&out);
+  w.Open("challenge").Attribute("xmlns", kNsSasl).Text(sasl::Base64Encode(server_first)).Close();
+  Write(std::move(out));
+}
+
+void C2sSession::OnResponse(const xml::ElementView& response) {
+  if (scram_ == nullptr) {
+    AuthFailed("malformed-request", "No exchange in progress");
+    return;
+  }
+  std::string final_message;
+  if (!sasl::Base64Decode(response.Text(), &final_message)) {
+    AuthFailed("incorrect-encoding");
+    return;
+  }
+  std::string server_final;
+  sasl::SaslStatus status = scram_->ReceiveClientFinal(final_message, &server_final);
+  if (!status.ok()) {
+    AuthFailed(sasl::SaslConditionName(status.condition()));
+    return;
+  }
+  auto jid = Jid::Parse(absl::StrCat(scram_->username(), "@", domain_));
+  if (!jid.ok()) {
+    AuthFailed("not-authorized");
+    return;
+  }
+  if (!scram_->authzid().empty() && scram_->authzid() != jid->ToString()) {
+    AuthFailed("invalid-authzid");
+    return;
+  }
+  AuthSucceeded(jid->local(), sasl::Base64Encode(server_final));
+}
+
+void C2sSession::AuthFailed(std::string_view condition, std::string_view text) {
+  scram_.reset();
+  if (condition == "not-authorized") {
+    service_->RecordAuthFailure(connection_->peer().HostString());
+  }
+  std::string out;
+  xml::XmlWriter w(&out);
+  w.Open("failure").Attribute("xmlns", kNsSasl);
+  w.Open(condition).Close();
+  if (!text.empty()) w.Open("text").Attribute("xml:lang", "en").Text(text).Close();
+  w.Close();
+  Write(std::move(out));
+  if (condition != "aborted" && ++sasl_failures_ >= service_->config().sasl_attempts_max) {
+    StreamError("policy-violation", "Too many failed authentication attempts");
+  }
+}
+
+void C2sSession::AuthSucceeded(const std::string& local, std::string additional_data) {
+  scram_.reset();
+  auto jid = Jid::Parse(absl::StrCat(local, "@", domain_));
+  CHECK(jid.ok());
+  jid_ = *jid;
+  authenticated_ = true;
+  if (auth_timer_ != kNoTimer) {
+    service_->shard().timers().Cancel(auth_timer_);
+    auth_timer_ = kNoTimer;
+  }
+  std::string out;
+  xml::XmlWriter w(&out);
+  w.Open("success").Attribute("xmlns", kNsSasl);
+  if (!additional_data.empty()) w.Text(additional_data);
+  w.Close();
+  Write(std::move(out));
+  service_->CountLogin();
+  ShardId home = service_->router().HomeOf(jid_);
+  if (home == service_->shard().id()) {
+    restart_stream_ = true;
+    return;
+  }
+  // Move to the user's home shard; the payload owns this session until the
+  // home shard adopts it.
+  handing_over_ = true;
+  auto payload = std::make_unique<C2sHandover>();
+  payload->session.reset(this);
+  connection_->Handover(home, C2sService::kHandoverKind, std::move(payload));
+}
+
+void C2sSession::OnBind(const xml::ElementView& iq) {
+  std::string id = iq.Attribute("id").value_or("");
+  xml::ElementView bind = iq.Child("bind", kNsBind);
+  std::string resource;
+  if (auto requested = bind.ChildText("resource", kNsBind)) resource = *requested;
+  if (resource.empty()) resource = service_->RandomToken(16);
+  auto full = resource.size() > kResourceBytesMax ? absl::StatusOr<Jid>(absl::InvalidArgumentError(""))
+                                                  : jid_.Bare().WithResource(resource);
+  if (!full.ok()) {
+    ReplyError(iq, "bad-request", "modify");
+    return;
+  }
+  jid_ = *full;
+  bound_ = true;
+  service_->router().Bind(this);
+  std::string out;
+  xml::XmlWriter w(&out);
+  w.Open("iq").Attribute("type", "result").Attribute("id", id);
+  w.Open("bind").Attribute("xmlns", kNsBind).Open("jid").Text(jid_.ToString()).Close().Close();
+  w.Close();
+  Write(std::move(out));
+}
+
+// --- Stanzas -----------------------------------------------------------------
+
+void C2sSession::OnStanza(const xml::ElementView& stanza, std::string_view bytes) {
+  bool message = stanza.Is("message", xml::kNsClient);
+  bool presence = stanza.Is("presence", xml::kNsClient);
+  bool iq = stanza.Is("iq", xml::kNsClient);
+  if (!message && !presence && !iq) {
+    StreamError("unsupported-stanza-type");
+    return;
+  }
+  // RFC 6120 §8.1.2.1: a client may only send its own JID as 'from'.
+  if (auto from = stanza.Attribute("from")) {
+    auto parsed = Jid::Parse(*from);
+    if (!parsed.ok() || (*parsed != jid_ && *parsed != jid_.Bare())) {
+      StreamError("invalid-from");
+      return;
+    }
+  }
+  std::optional<Jid> to;
+  if (auto to_text = stanza.Attribute("to")) {
+    auto parsed = Jid::Parse(*to_text);
+    if (!parsed.ok()) {
+      ReplyError(stanza, "jid-malformed", "modify");
+      return;
+    }
+    to = *parsed;
+  }
+  if (presence) {
+    OnPresence(stanza, bytes, to.has_value() ? &*to : nullptr);
+    return;
+  }
+  if (iq) {
+    std::string type = stanza.Attribute("type").value_or("");
+    if (!stanza.Attribute("id").has_value() ||
+        (type != "get" && type != "set" && type != "result" && type != "error")) {
+      ReplyError(stanza, "bad-request", "modify");
+      return;
+    }
+    if (!to.has_value() || *to == jid_.Bare() || (to->is_domain() && to->domain() == jid_.domain())) {
+      OnServerIq(stanza, bytes);
+      return;
+    }
+    Route(stanza, bytes, *to);
+    return;
+  }
+  // message
+  if (!to.has_value()) {
+    // RFC 6121 §8.5.1 treats a message with no 'to' as sent to the user's
+    // own bare JID.
+    to = jid_.Bare();
+  }
+  if (to->is_domain()) {
+    ReplyError(stanza, "service-unavailable", "cancel");
+    return;
+  }
+  Route(stanza, bytes, *to);
+}
+
+void C2sSession::OnPresence(const xml::ElementView& presence, std::string_view bytes,
+                            const Jid* to) {
+  std::string type = presence.Attribute("type").value_or("");
+  if (to == nullptr && (type.empty() || type == "unavailable")) {
+    // Broadcast presence (RFC 6121 §4.2, §4.4, §4.5).
+    std::string stamped;
+    xml::StanzaStamp stamp;
+    std::string from = jid_.ToString();
+    stamp.from = from;
+    stamp.source_namespaces = &tokenizer_->stream_header().namespaces();
+    if (!xml::AppendStampedStanza(bytes, stamp, &stamped)) {
+      ReplyError(presence, "bad-request", "modify");
+      return;
+    }
+    if (type.empty()) {
+      bool initial = !available_;
+      int priority = 0;
+      if (auto text = presence.ChildText("priority", xml::kNsClient)) {
+        if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &priority) || priority < -128 ||
+            priority > 127) {
+          ReplyError(presence, "bad-request", "modify");
+          return;
+        }
+      }
+      available_ = true;
+      priority_ = priority;
+      last_presence_ = stamped;
+      service_->router().OnPresenceBroadcast(*this, initial, stamped);
+    } else if (available_) {
+      available_ = false;
+      last_presence_.clear();
+      service_->router().OnUnavailable(*this, stamped);
+    }
+    return;
+  }
+  if (to == nullptr) {
+    ReplyError(presence, "bad-request", "modify");
+    return;
+  }
+  if (type.empty() || type == "unavailable") {
+    service_->router().NoteDirectedPresence(*this, *to, type.empty());
+  }
+  Route(presence, bytes, *to);
+}
+
+void C2sSession::OnServerIq(const xml::ElementView& iq, std::string_view bytes) {
+  std::string type = iq.Attribute("type").value_or("");
+  if (type == "result" || type == "error") return;  // nothing of ours is pending
+  xml::ElementView payload = iq.FirstChild();
+  if (payload && payload.Is("ping", kNsPing) && type == "get") {
+    ReplyResult(iq);
+    return;
+  }
+  if (payload && payload.Is("session", kNsSession) && type == "set") {
+    ReplyResult(iq);  // RFC 3921 session establishment: a no-op since RFC 6121
+    return;
+  }
+  ReplyError(iq, "service-unavailable", "cancel");
+}
+
+void C2sSession::ReplyResult(const xml::ElementView& iq, std::string_view payload) {
+  std::string out;
+  xml::XmlWriter w(&out);
+  w.Open("iq").Attribute("type", "result");
+  if (auto to = iq.Attribute("to")) w.Attribute("from", *to);
+  w.Attribute("to", jid_.ToString());
+  if (auto id = iq.Attribute("id")) w.Attribute("id", *id);
+  if (!payload.empty()) w.Raw(payload);
+  w.Close();
+  Write(std::move(out));
+}
+
+void C2sSession::ReplyError(const xml::ElementView& stanza, std::string_view condition,
+                            std::string_view type) {
+  if (stanza.Attribute("type") == std::optional<std::string>("error")) return;
+  std::string out;
+  xml::XmlWriter w(&out);
+  w.Open(stanza.name()).Attribute("type", "error");
+  if (auto to = stanza.Attribute("to")) w.Attribute("from", *to);
+  if (!jid_.domain().empty()) w.Attribute("to", jid_.ToString());
+  if (auto id = stanza.Attribute("id")) w.Attribute("id", *id);
+  w.Open("error").Attribute("type", type);
+  w.Open(condition).Attribute("xmlns", kNsStanzaErrors).Close();
+  w.Close().Close();
+  Write(std::move(out));
+}
+
+void C2sSession::Route(const xml::ElementView& stanza, std::string_view bytes, const Jid& to) {
+  auto routed = std::make_unique<RoutedStanza>();
+  routed->kind = stanza.Is("message", xml::kNsClient)    ? StanzaKind::kMessage
+                 : stanza.Is("presence", xml::kNsClient) ? StanzaKind::kPresence
+                                                         : StanzaKind::kIq;
+  routed->type = stanza.Attribute("type").value_or("");
+  routed->id = stanza.Attribute("id").value_or("");
+  routed->from = jid_;
+  routed->to = to;
+  // Presence subscriptions carry the bare JID (RFC 6121 §3.1.2).
+  bool subscription = routed->kind == StanzaKind::kPresence &&
+                      (routed->type == "subscribe" || routed->type == "subscribed" ||
+                       routed->type == "unsubscribe" || routed->type == "unsubscribed");
+  if (subscription) routed->from = jid_.Bare();
+  std::string from = routed->from.ToString();
+  std::string to_text = to.ToString();
+  xml::StanzaStamp stamp;
+  stamp.from = from;
+  stamp.to = to_text;
+  stamp.source_namespaces = &tokenizer_->stream_header().namespaces();
+  if (!xml::AppendStampedStanza(bytes, stamp, &routed->bytes)) {
+    ReplyError(stanza, "bad-request", "modify");
+    return;
+  }
+  if (!service_->router().RouteFrom(*this, std::move(routed))) {
+    // The target shard is congested: stop reading this client until the
+    // mailbox toward it drains (back-pressure instead of unbounded queues).
+    ShardId home = service_->router().HomeOf(to);
+    connection_->PauseReading();
+    Connection* connection = connection_;
+    service_->shard().mailbox().OnDrained(home, [connection] { connection->ResumeReading(); });
+  }
+}
+
+void C2sSession::Deliver(std::string_view stanza) { Write(S(stanza)); }
+
+void C2sSession::Kick(std::string_view condition, std::string_view text) {
+  bound_ = false;  // the router already forgot this session
+  available_ = false;
+  StreamError(condition, text);
+}
+
+void C2sSession::Shutdown() { StreamError("system-shutdown", "The server is stopping"); }
+
+bool C2sSession::OnIdle(Connection& connection) {
+  StreamError("connection-timeout", "No traffic for too long");
+  return true;  // StreamError closes it after the error is sent
+}
+
+void C2sSession::EndSession() {
+  if (!bound_) return;
+  bound_ = false;
+  if (available_) {
+    available_ = false;
+    std::string unavailable;
+    xml::XmlWriter w(&unavailable);
+    w.Open("presence").Attribute("from", jid_.ToString()).Attribute("type", "unavailable").Close();
+    service_->router().OnUnavailable(*this, unavailable);
+  }
+  service_->router().Unbind(this);
+}
+
+void C2sSession::OnClosed(Connection& connection, const absl::Status& reason) {
+  EndSession();
+  delete this;
+}
+
+}  // namespace ringlet::xmpp

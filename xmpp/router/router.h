@@ -1,0 +1,159 @@
+#pragma once
+
+// Router: one per shard. It knows the client sessions of the users homed on
+// its shard, routes stanzas toward the home shard of their recipient (one
+// mailbox hop at most), applies the delivery rules there, and does the
+// presence work that needs the user's roster (broadcast, probes, directed
+// presence bookkeeping, subscription handling) on the user's home shard.
+//
+// It also owns the shard's per-turn storage batch: every write of a turn
+// goes through writer(), and Router commits once at the end of the turn
+// (it is TurnWork); replies that must wait for the write to be durable are
+// queued with AfterCommit().
+//
+// Shard-local: created by ringletd on each shard, touched only there. A
+// RoutedStanza crossing shards is a mailbox message owning its bytes.
+//
+// Limits: none of its own beyond the storage engine's (offline queue and
+// roster sizes) and the mailbox depth; a congested target shard pauses the
+// sending connection (see RouteFrom()).
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/any_invocable.h"
+#include "core/shard.h"
+#include "storage/storage.h"
+#include "xmpp/jid/jid.h"
+
+namespace ringlet::xmpp {
+
+// A bound client session as the router sees it (implemented by c2s).
+class LocalSession {
+ public:
+  virtual const Jid& full_jid() const = 0;
+  // True between the session's initial presence and its unavailable one.
+  virtual bool available() const = 0;
+  virtual int priority() const = 0;
+  // True once the session requested the roster (RFC 6121 §2.1.6).
+  virtual bool interested() const = 0;
+  // The session's last broadcast presence stanza (from stamped), or "".
+  virtual const std::string& last_presence() const = 0;
+  // Queues a serialized stanza (jabber:client content) for the client.
+  virtual void Deliver(std::string_view stanza) = 0;
+  // Closes the session with stream error `condition` (e.g. "conflict").
+  virtual void Kick(std::string_view condition, std::string_view text) = 0;
+
+ protected:
+  ~LocalSession() = default;
+};
+
+enum class StanzaKind : uint8_t { kMessage, kPresence, kIq };
+
+// A stanza on its way to its recipient's home shard. `bytes` is the whole
+// stanza with 'from' (and 'to') as they must be delivered.
+struct RoutedStanza final : public MailPayload {
+  StanzaKind kind = StanzaKind::kMessage;
+  std::string type;  // the 'type' attribute, "" if none
+  std::string id;
+  Jid from;
+  Jid to;
+  std::string bytes;
+};
+
+struct RouterConfig {
+  std::vector<std::string> domains;  // served domains, canonical (lower case)
+  std::string server_version = "0.1";
+};
+
+class Router final : public ShardService, public TurnWork {
+ public:
+  // Mailbox message type of a RoutedStanza (protocols use 32 and up).
+  static constexpr uint32_t kMailRoute = 32;
+
+  Router(Shard* shard, RouterConfig config, storage::Storage* storage,
+         storage::StorageWriter* writer);
+  ~Router() override;
+
+  Shard& shard() { return *shard_; }
+  const RouterConfig& config() const { return config_; }
+  storage::Storage& storage() { return *storage_; }
+  // The shard's write batch; committed at the end of the turn.
+  storage::StorageWriter& writer();
+  // Runs `reply` after this turn's commit, with its status.
+  void AfterCommit(absl::AnyInvocable<void(const absl::Status&)> reply);
+
+  bool IsLocalDomain(std::string_view domain) const;
+  ShardId HomeOf(const Jid& jid) const;
+
+  // Registers a session of a user homed on this shard. A session already
+  // bound to the same full JID is kicked with `conflict` (RFC 6120 §7.7.2.2).
+  void Bind(LocalSession* session);
+  // Forgets a session (closed or leaving). Sends its unavailable presence
+  // first if it was available.
+  void Unbind(LocalSession* session);
+  // The sessions of one user on this shard (empty if none).
+  const std::vector<LocalSession*>& SessionsOf(const Jid& bare) const;
+  size_t session_count() const { return session_count_; }
+
+  // Routes a stanza sent by a session of this shard (from = its full JID).
+  // Returns false when the target shard is congested: the caller should
+  // pause its connection until OnDrained (see MailboxPort).
+  bool RouteFrom(LocalSession& sender, std::unique_ptr<RoutedStanza> stanza);
+
+  // Presence from a session (RFC 6121 §4): broadcast (no 'to'), initial or
+  // update; unavailable; the session's state is already updated.
+  void OnPresenceBroadcast(LocalSession& session, bool initial, const std::string& stanza);
+  void OnUnavailable(LocalSession& session, const std::string& stanza);
+  // Records that `session` sent directed available presence to `to`, so
+  // that unavailable presence reaches it too (RFC 6121 §4.6).
+  void NoteDirectedPresence(LocalSession& session, const Jid& to, bool available);
+
+  void Stop() override {}
+  bool Idle() const override { return after_commit_.empty(); }
+  void RunTurnWork() override;
+
+  uint64_t stanzas_routed() const { return stanzas_routed_; }
+  uint64_t stanzas_delivered() const { return stanzas_delivered_; }
+
+ private:
+  struct UserSessions {
+    std::vector<LocalSession*> sessions;
+  };
+
+  void Dispatch(std::unique_ptr<RoutedStanza> stanza);
+  void DeliverLocal(std::unique_ptr<RoutedStanza> stanza);
+  void DeliverMessage(RoutedStanza& stanza);
+  void DeliverPresence(RoutedStanza& stanza);
+  void DeliverIq(RoutedStanza& stanza);
+  void HandleSubscription(RoutedStanza& stanza);
+  void AnswerProbe(RoutedStanza& stanza);
+  void StoreOffline(RoutedStanza& stanza);
+  void FlushOffline(LocalSession& session);
+  // Sends an error reply to `stanza`'s sender (nothing for an error).
+  void Bounce(const RoutedStanza& stanza, std::string_view condition, std::string_view type);
+  void Send(std::unique_ptr<RoutedStanza> stanza);
+  std::unique_ptr<RoutedStanza> MakePresence(const Jid& from, const Jid& to,
+                                             std::string_view type);
+  void PushRoster(const Jid& bare, const storage::RosterItem& item, uint64_t version,
+                  bool removed);
+  void ScheduleCommit();
+
+  Shard* const shard_;
+  const RouterConfig config_;
+  storage::Storage* const storage_;
+  storage::StorageWriter* const writer_;
+  absl::flat_hash_map<std::string, UserSessions> users_;
+  // Directed presence recipients per full JID of a local session.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> directed_;
+  std::vector<absl::AnyInvocable<void(const absl::Status&)>> after_commit_;
+  size_t session_count_ = 0;
+  uint64_t stanzas_routed_ = 0;
+  uint64_t stanzas_delivered_ = 0;
+};
+
+}  // namespace ringlet::xmpp
