@@ -268,10 +268,22 @@ XmlEvent XmlTokenizer::Next() {
   while (pos_ < in_size_) {
     if (Step(&event)) return event;
     if (failed_) return ErrorEvent();
-    if (top_active_ && utf8_pending_size_ == 0 &&
-        Offset() - top_begin_ > limits_.stanza_bytes_max) {
-      Fail(StreamErrorCondition::kPolicyViolation, "stanza too large");
-      return ErrorEvent();
+    // Limits are checked after every step (scans stop at them), so that an
+    // over-limit input gets the same error wherever it is split.
+    if (utf8_pending_size_ == 0) {
+      const bool in_value =
+          state_ == State::kAttrValue ||
+          (ref_return_ == State::kAttrValue &&
+           (state_ == State::kRef || state_ == State::kRefName ||
+            state_ == State::kCharRef || state_ == State::kCharRefDigits));
+      if (in_value && Offset() - value_begin_ > limits_.attribute_value_bytes_max) {
+        Fail(StreamErrorCondition::kPolicyViolation, "attribute value too long");
+        return ErrorEvent();
+      }
+      if (top_active_ && Offset() - top_begin_ > limits_.stanza_bytes_max) {
+        Fail(StreamErrorCondition::kPolicyViolation, "stanza too large");
+        return ErrorEvent();
+      }
     }
   }
   SaveAcrossBuffers();
@@ -338,6 +350,15 @@ bool XmlTokenizer::ConsumeUtf8(uint32_t* code_point) {
   return false;
 }
 
+void XmlTokenizer::ConsumeCharacter(unsigned char lead) {
+  if (lead < 0x80) {
+    Fail(StreamErrorCondition::kNotWellFormed, "character not allowed in XML");
+    return;
+  }
+  uint32_t code_point;
+  if (ConsumeUtf8(&code_point)) AcceptCodePoint(code_point);
+}
+
 bool XmlTokenizer::AcceptCodePoint(uint32_t c) {
   switch (state_) {
     case State::kStartName:
@@ -374,57 +395,60 @@ bool XmlTokenizer::LookupPrefix(std::string_view prefix, std::string_view* uri) 
 
 // Reads name characters of the current name token; on its end dispatches.
 bool XmlTokenizer::StepName() {
-  while (pos_ < in_size_) {
-    // Checked at every byte, not only at the end of the name, so that the
-    // same input gives the same error wherever it is split.
-    if (Offset() - token_begin_ > limits_.name_bytes_max) {
-      return Fail(StreamErrorCondition::kPolicyViolation, "name too long");
+  // Scan no further than the name (or stanza) limit allows, so that a limit
+  // is reported at the byte it is crossed, wherever the input is split.
+  uint64_t limit_end = token_begin_ + limits_.name_bytes_max + 1;
+  if (top_active_) limit_end = std::min(limit_end, StanzaLimitEnd());
+  const unsigned char* const end = ScanEnd(limit_end);
+  const unsigned char* p = in_ + pos_;
+  while (true) {
+    if (!name_need_start_) {
+      while (p < end && (kBytes.bits[*p] & kName)) ++p;
     }
-    if (top_active_ && Offset() - top_begin_ > limits_.stanza_bytes_max) {
-      return Fail(StreamErrorCondition::kPolicyViolation, "stanza too large");
-    }
-    const unsigned char c = in_[pos_];
+    pos_ = p - in_;
+    if (p >= end) break;
+    const unsigned char c = *p;
     if (c >= 0x80) {
       uint32_t code_point;
       if (!ConsumeUtf8(&code_point)) return false;
       if (!AcceptCodePoint(code_point)) return false;
+      p = in_ + pos_;
       continue;
     }
-    const uint8_t bits = kBytes.bits[c];
     if (name_need_start_) {
-      if (!(bits & kNameStart)) {
+      if (!(kBytes.bits[c] & kNameStart)) {
         return Fail(StreamErrorCondition::kNotWellFormed, "bad name");
       }
       name_need_start_ = false;
-      ++pos_;
-    } else if (bits & kName) {
-      ++pos_;
-    } else if (c == ':') {
+      ++p;
+      continue;
+    }
+    if (c == ':') {
       if (name_colon_ != kNoColon) {
         return Fail(StreamErrorCondition::kNotWellFormed, "two colons in a name");
       }
       name_colon_ = static_cast<uint32_t>(Offset() - token_begin_);
       name_need_start_ = true;
-      ++pos_;
-    } else {
-      // The name ends here (name_need_start_ is false: it is not empty and
-      // does not end in ':').
-      if (Offset() - token_begin_ > limits_.name_bytes_max) {
-        return Fail(StreamErrorCondition::kPolicyViolation, "name too long");
-      }
-      const std::string_view name = EndToken();
-      switch (state_) {
-        case State::kStartName:
-          return OnStartName(name);
-        case State::kAttrName:
-          return OnAttrName(name);
-        default:
-          return OnEndName(name);
-      }
+      ++p;
+      continue;
+    }
+    // The name ends here (name_need_start_ is false: it is not empty and
+    // does not end in ':').
+    const std::string_view name = EndToken();
+    switch (state_) {
+      case State::kStartName:
+        return OnStartName(name);
+      case State::kAttrName:
+        return OnAttrName(name);
+      default:
+        return OnEndName(name);
     }
   }
   if (Offset() - token_begin_ > limits_.name_bytes_max) {
     return Fail(StreamErrorCondition::kPolicyViolation, "name too long");
+  }
+  if (top_active_ && Offset() - top_begin_ > limits_.stanza_bytes_max) {
+    return Fail(StreamErrorCondition::kPolicyViolation, "stanza too large");
   }
   return false;
 }
@@ -476,22 +500,30 @@ bool XmlTokenizer::OnAttrValue(std::string_view raw) {
     header_.storage_.append(raw);
   }
   if (attr.kind == AttrKind::kPlain) return true;
-  std::string uri;
-  if (!AppendDecodedAttributeValue(raw, &uri).ok()) {
-    return Fail(StreamErrorCondition::kNotWellFormed, "bad reference");
-  }
   // Namespaces in XML 1.0 §3: the xml and xmlns names are reserved.
-  if (uri == kNsXmlns) {
-    return Fail(StreamErrorCondition::kNotWellFormed, "xmlns namespace bound");
-  }
   if (attr.kind == AttrKind::kXmlnsDefault) {
-    if (uri == kNsXml) {
-      return Fail(StreamErrorCondition::kNotWellFormed, "xml namespace as default");
+    if (AttributeValueEquals(raw, kNsXml) || AttributeValueEquals(raw, kNsXmlns)) {
+      return Fail(StreamErrorCondition::kNotWellFormed, "reserved namespace as default");
     }
     return true;
   }
   const std::string_view prefix =
       std::string_view(tag_attr_names_).substr(attr.name_begin + 6, attr.name_size - 6);
+  // Decode straight into the arena (no temporary); a failure ends the
+  // stream, so what is left in the arena then does not matter.
+  Binding b;
+  b.prefix_begin = static_cast<uint32_t>(ns_arena_.size());
+  b.prefix_size = static_cast<uint32_t>(prefix.size());
+  ns_arena_.append(prefix);
+  b.uri_begin = static_cast<uint32_t>(ns_arena_.size());
+  if (!AppendDecodedAttributeValue(raw, &ns_arena_).ok()) {
+    return Fail(StreamErrorCondition::kNotWellFormed, "bad reference");
+  }
+  b.uri_size = static_cast<uint32_t>(ns_arena_.size() - b.uri_begin);
+  const std::string_view uri = std::string_view(ns_arena_).substr(b.uri_begin);
+  if (uri == kNsXmlns) {
+    return Fail(StreamErrorCondition::kNotWellFormed, "xmlns namespace bound");
+  }
   if (prefix == "xmlns") {
     return Fail(StreamErrorCondition::kNotWellFormed, "xmlns prefix declared");
   }
@@ -501,13 +533,6 @@ bool XmlTokenizer::OnAttrValue(std::string_view raw) {
   if (uri.empty()) {
     return Fail(StreamErrorCondition::kNotWellFormed, "prefix undeclared");
   }
-  Binding b;
-  b.prefix_begin = static_cast<uint32_t>(ns_arena_.size());
-  b.prefix_size = static_cast<uint32_t>(prefix.size());
-  ns_arena_.append(prefix);
-  b.uri_begin = static_cast<uint32_t>(ns_arena_.size());
-  b.uri_size = static_cast<uint32_t>(uri.size());
-  ns_arena_.append(uri);
   bindings_.push_back(b);
   return true;
 }
@@ -785,7 +810,9 @@ bool XmlTokenizer::Step(XmlEvent* event) {
     case State::kInTag:
       if (IsXmlSpace(c)) {
         saw_space_ = true;
-        ++pos_;
+        do {
+          ++pos_;
+        } while (pos_ < in_size_ && IsXmlSpace(in_[pos_]));
         return false;
       }
       if (c == '>') {
@@ -811,6 +838,8 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       } else if (c == '=') {
         ++pos_;
         state_ = State::kAttrQuote;
+        // Usually the quote follows at once: take it in this step.
+        if (pos_ < in_size_ && (in_[pos_] == '"' || in_[pos_] == '\'')) return Step(event);
       } else {
         return Fail(C::kNotWellFormed, "attribute without value");
       }
@@ -857,11 +886,8 @@ bool XmlTokenizer::Step(XmlEvent* event) {
         ++pos_;
       } else if (d == '<') {
         return Fail(C::kNotWellFormed, "'<' in attribute value");
-      } else if (d >= 0x80) {
-        uint32_t code_point;
-        if (ConsumeUtf8(&code_point)) AcceptCodePoint(code_point);
       } else {
-        return Fail(C::kNotWellFormed, "character not allowed in XML");
+        ConsumeCharacter(d);
       }
       return false;
     }
@@ -901,11 +927,8 @@ bool XmlTokenizer::Step(XmlEvent* event) {
         ++pos_;
         brackets_ = 1;
         state_ = State::kTextBracket;
-      } else if (d >= 0x80) {
-        uint32_t code_point;
-        if (ConsumeUtf8(&code_point)) AcceptCodePoint(code_point);
       } else {
-        return Fail(C::kNotWellFormed, "character not allowed in XML");
+        ConsumeCharacter(d);
       }
       return false;
     }
@@ -987,11 +1010,8 @@ bool XmlTokenizer::Step(XmlEvent* event) {
         ++pos_;
         brackets_ = 1;
         state_ = State::kCdataBracket;
-      } else if (d >= 0x80) {
-        uint32_t code_point;
-        if (ConsumeUtf8(&code_point)) AcceptCodePoint(code_point);
       } else {
-        return Fail(C::kNotWellFormed, "character not allowed in XML");
+        ConsumeCharacter(d);
       }
       return false;
     }

@@ -202,6 +202,9 @@ class XmlTokenizer {
   std::string_view EndToken();
   bool ConsumeUtf8(uint32_t* code_point);  // false: failed or need more
   bool AcceptCodePoint(uint32_t code_point);
+  // Consumes the character a scan stopped at that is not a delimiter: a
+  // UTF-8 sequence (checked) or a forbidden control byte (an error).
+  void ConsumeCharacter(unsigned char lead);
 
   bool StepName();
   bool OnStartName(std::string_view name);

@@ -389,6 +389,9 @@ TEST(XmlTokenizerTest, LimitErrorsDoNotDependOnSplits) {
             "error policy-violation");
   EXPECT_EQ(LastEvent("<s><a><![CDATA[" + std::string(300, 'x') + "\x01]]></a>", limits),
             "error policy-violation");
+  // A reference that crosses the value limit and then turns out malformed.
+  EXPECT_EQ(LastEvent("<s><a xmlns:q='" + std::string(17, 'x') + "&amp;&amp;&&'/>", limits),
+            "error policy-violation");
 }
 
 TEST(XmlTokenizerTest, MemoryStaysBoundedWhateverIsFed) {
