@@ -34,6 +34,22 @@ DeliveryDecision DeliverTo(std::span<const SessionInfo> sessions, Keep keep,
 bool AvailableNonNegative(const SessionInfo& s) { return s.available && s.priority >= 0; }
 bool Available(const SessionInfo& s) { return s.available; }
 
+// Subscription presence (§3) and probes (§4.3) to an existing account are
+// handled by the server for the user, whatever the 'to' resource.
+std::optional<DeliveryDecision> ServerHandled(StanzaType type) {
+  switch (type) {
+    case StanzaType::kPresenceSubscribe:
+    case StanzaType::kPresenceSubscribed:
+    case StanzaType::kPresenceUnsubscribe:
+    case StanzaType::kPresenceUnsubscribed:
+      return Action(DeliveryAction::kHandleSubscription);
+    case StanzaType::kPresenceProbe:
+      return Action(DeliveryAction::kHandleProbe);
+    default:
+      return std::nullopt;
+  }
+}
+
 // §8.5.1: the account does not exist (bare or full JID alike).
 DeliveryDecision NoSuchUser(StanzaType type) {
   switch (type) {
@@ -56,6 +72,7 @@ DeliveryDecision NoSuchUser(StanzaType type) {
 
 // §8.5.2: to the bare JID (and what §8.5.3.2 sends back here).
 DeliveryDecision ToBareJid(const DeliveryInput& in) {
+  if (std::optional<DeliveryDecision> handled = ServerHandled(in.type)) return *handled;
   const DeliveryDecision offline =
       in.offline_storage_enabled ? Action(DeliveryAction::kStoreOffline)
                                  : Error(StanzaErrorCondition::kServiceUnavailable);
@@ -76,24 +93,20 @@ DeliveryDecision ToBareJid(const DeliveryInput& in) {
     case StanzaType::kPresenceError:
       // Presence goes to every available resource, whatever its priority.
       return DeliverTo(in.sessions, Available, Action(DeliveryAction::kDrop));
-    case StanzaType::kPresenceSubscribe:
-    case StanzaType::kPresenceSubscribed:
-    case StanzaType::kPresenceUnsubscribe:
-    case StanzaType::kPresenceUnsubscribed:
-      return Action(DeliveryAction::kHandleSubscription);
-    case StanzaType::kPresenceProbe:
-      return Action(DeliveryAction::kHandleProbe);
     case StanzaType::kIqGet:
     case StanzaType::kIqSet:
     case StanzaType::kIqResult:
     case StanzaType::kIqError:
       return Action(DeliveryAction::kHandleByServer);
+    default:
+      break;  // handled by ServerHandled()
   }
   return Action(DeliveryAction::kDrop);
 }
 
 // §8.5.3.2: to a full JID whose resource is not bound.
 DeliveryDecision NoSuchResource(const DeliveryInput& in) {
+  if (std::optional<DeliveryDecision> handled = ServerHandled(in.type)) return *handled;
   switch (in.type) {
     case StanzaType::kMessageNormal:
     case StanzaType::kMessageChat:
@@ -108,19 +121,14 @@ DeliveryDecision NoSuchResource(const DeliveryInput& in) {
     case StanzaType::kPresenceUnavailable:
     case StanzaType::kPresenceError:
       return Action(DeliveryAction::kDrop);
-    case StanzaType::kPresenceSubscribe:
-    case StanzaType::kPresenceSubscribed:
-    case StanzaType::kPresenceUnsubscribe:
-    case StanzaType::kPresenceUnsubscribed:
-      return Action(DeliveryAction::kHandleSubscription);
-    case StanzaType::kPresenceProbe:
-      return Action(DeliveryAction::kHandleProbe);
     case StanzaType::kIqGet:
     case StanzaType::kIqSet:
       return Error(StanzaErrorCondition::kServiceUnavailable);
     case StanzaType::kIqResult:
     case StanzaType::kIqError:
       return Action(DeliveryAction::kDrop);
+    default:
+      break;  // handled by ServerHandled()
   }
   return Action(DeliveryAction::kDrop);
 }
@@ -183,21 +191,11 @@ DeliveryDecision DecideDelivery(const DeliveryInput& input) {
   // §8.5.3.1: the resource is bound. Subscription presence and probes are
   // the server's business whatever the resource; everything else goes to
   // the resource, available or merely connected.
-  switch (input.type) {
-    case StanzaType::kPresenceSubscribe:
-    case StanzaType::kPresenceSubscribed:
-    case StanzaType::kPresenceUnsubscribe:
-    case StanzaType::kPresenceUnsubscribed:
-      return Action(DeliveryAction::kHandleSubscription);
-    case StanzaType::kPresenceProbe:
-      return Action(DeliveryAction::kHandleProbe);
-    default: {
-      DeliveryDecision decision;
-      decision.action = DeliveryAction::kDeliver;
-      decision.resources.push_back(target->resource);
-      return decision;
-    }
-  }
+  if (std::optional<DeliveryDecision> handled = ServerHandled(input.type)) return *handled;
+  DeliveryDecision decision;
+  decision.action = DeliveryAction::kDeliver;
+  decision.resources.push_back(target->resource);
+  return decision;
 }
 
 }  // namespace ringlet::im

@@ -3,8 +3,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "xmpp/xml/stanza.h"
-#include "xmpp/xml/test_util.h"
+#include "xmpp/im/internal/stanza_fixture.h"
 
 namespace ringlet::im {
 namespace {
@@ -12,19 +11,10 @@ namespace {
 using storage::RosterItem;
 using storage::Subscription;
 
-constexpr char kClient[] =
-    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
-
 Jid J(std::string_view text) { return *Jid::Parse(text); }
 
-class RosterParseTest : public ::testing::Test {
+class RosterParseTest : public internal::StanzaFixture {
  protected:
-  xml::ElementView Parse(const std::string& stanza) {
-    stream_ = xml::Tokenize(std::string(kClient) + stanza);
-    EXPECT_TRUE(stream_.ok);
-    EXPECT_EQ(stream_.elements.size(), 1u);
-    return parser_.Parse(stream_.elements[0], stream_.namespaces);
-  }
   RosterSetParse Set(const std::string& query_content,
                      std::optional<Jid> from = J("juliet@example.com/balcony"),
                      RosterLimits limits = {}) {
@@ -38,9 +28,6 @@ class RosterParseTest : public ::testing::Test {
     EXPECT_EQ(parse.error.condition, condition)
         << StanzaErrorConditionName(parse.error.condition);
   }
-
-  xml::TokenizedStream stream_;
-  xml::StanzaParser parser_;
 };
 
 TEST_F(RosterParseTest, AddWithNameAndGroups) {

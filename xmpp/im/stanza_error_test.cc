@@ -3,28 +3,18 @@
 #include <string>
 
 #include "gtest/gtest.h"
-#include "xmpp/xml/stanza.h"
-#include "xmpp/xml/test_util.h"
+#include "xmpp/im/internal/stanza_fixture.h"
 
 namespace ringlet::im {
 namespace {
 
-constexpr char kClient[] =
-    "<stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>";
-
-// Tokenizes one stanza on a client stream and builds its error reply.
-class ErrorReplyTest : public ::testing::Test {
+// Parses one stanza and builds its error reply.
+class ErrorReplyTest : public internal::StanzaFixture {
  protected:
   std::optional<std::string> Reply(const std::string& stanza, const StanzaError& error) {
-    stream_ = xml::Tokenize(std::string(kClient) + stanza);
-    EXPECT_TRUE(stream_.ok);
-    EXPECT_EQ(stream_.elements.size(), 1u);
-    const xml::ElementView view = parser_.Parse(stream_.elements[0], stream_.namespaces);
-    return BuildErrorReply(stream_.elements[0], view, error);
+    const xml::ElementView view = Parse(stanza);
+    return BuildErrorReply(bytes(), view, error);
   }
-
-  xml::TokenizedStream stream_;
-  xml::StanzaParser parser_;
 };
 
 TEST(StanzaErrorConditionTest, NamesAndTypesFollowRfc6120Section833) {
