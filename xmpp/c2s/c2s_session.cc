@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
 #include "core/log.h"
+#include "xmpp/im/roster.h"
 #include "xmpp/sasl/plain.h"
 #include "xmpp/sasl/scram_primitives.h"
 #include "xmpp/xml/forwarder.h"
@@ -51,6 +52,7 @@ void C2sSession::Adopt(C2sService* service, Connection* connection) {
   // The stream restarts after SASL success: a fresh tokenizer reads it.
   tokenizer_ = std::make_unique<xml::XmlTokenizer>(service->config().xml_limits);
   state_ = State::kAwaitStream;
+  header_sent_ = false;
   connection->set_handler(this);
   connection->Start();
   std::string carried;
@@ -432,7 +434,7 @@ void C2sSession::OnBind(const xml::ElementView& iq) {
   auto full = resource.size() > kResourceBytesMax ? absl::StatusOr<Jid>(absl::InvalidArgumentError(""))
                                                   : jid_.Bare().WithResource(resource);
   if (!full.ok()) {
-    ReplyError(iq, "bad-request", "modify");
+    ReplyError(iq, {}, im::StanzaErrorCondition::kBadRequest);
     return;
   }
   jid_ = *full;
@@ -468,7 +470,7 @@ void C2sSession::OnStanza(const xml::ElementView& stanza, std::string_view bytes
   if (auto to_text = stanza.Attribute("to")) {
     auto parsed = Jid::Parse(*to_text);
     if (!parsed.ok()) {
-      ReplyError(stanza, "jid-malformed", "modify");
+      ReplyError(stanza, bytes, im::StanzaErrorCondition::kJidMalformed);
       return;
     }
     to = *parsed;
@@ -481,7 +483,7 @@ void C2sSession::OnStanza(const xml::ElementView& stanza, std::string_view bytes
     std::string type = stanza.Attribute("type").value_or("");
     if (!stanza.Attribute("id").has_value() ||
         (type != "get" && type != "set" && type != "result" && type != "error")) {
-      ReplyError(stanza, "bad-request", "modify");
+      ReplyError(stanza, bytes, im::StanzaErrorCondition::kBadRequest);
       return;
     }
     if (!to.has_value() || *to == jid_.Bare() || (to->is_domain() && to->domain() == jid_.domain())) {
@@ -498,7 +500,7 @@ void C2sSession::OnStanza(const xml::ElementView& stanza, std::string_view bytes
     to = jid_.Bare();
   }
   if (to->is_domain()) {
-    ReplyError(stanza, "service-unavailable", "cancel");
+    ReplyError(stanza, bytes, im::StanzaErrorCondition::kServiceUnavailable);
     return;
   }
   Route(stanza, bytes, *to);
@@ -515,7 +517,7 @@ void C2sSession::OnPresence(const xml::ElementView& presence, std::string_view b
     stamp.from = from;
     stamp.source_namespaces = &tokenizer_->stream_header().namespaces();
     if (!xml::AppendStampedStanza(bytes, stamp, &stamped)) {
-      ReplyError(presence, "bad-request", "modify");
+      ReplyError(presence, bytes, im::StanzaErrorCondition::kBadRequest);
       return;
     }
     if (type.empty()) {
@@ -524,7 +526,7 @@ void C2sSession::OnPresence(const xml::ElementView& presence, std::string_view b
       if (auto text = presence.ChildText("priority", xml::kNsClient)) {
         if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &priority) || priority < -128 ||
             priority > 127) {
-          ReplyError(presence, "bad-request", "modify");
+          ReplyError(presence, bytes, im::StanzaErrorCondition::kBadRequest);
           return;
         }
       }
@@ -540,7 +542,7 @@ void C2sSession::OnPresence(const xml::ElementView& presence, std::string_view b
     return;
   }
   if (to == nullptr) {
-    ReplyError(presence, "bad-request", "modify");
+    ReplyError(presence, bytes, im::StanzaErrorCondition::kBadRequest);
     return;
   }
   if (type.empty() || type == "unavailable") {
@@ -561,7 +563,83 @@ void C2sSession::OnServerIq(const xml::ElementView& iq, std::string_view bytes) 
     ReplyResult(iq);  // RFC 3921 session establishment: a no-op since RFC 6121
     return;
   }
-  ReplyError(iq, "service-unavailable", "cancel");
+  if (payload && payload.Is("query", im::kNsRoster)) {
+    OnRosterIq(iq, bytes);
+    return;
+  }
+  ReplyError(iq, bytes, im::StanzaErrorCondition::kServiceUnavailable);
+}
+
+void C2sSession::OnRosterIq(const xml::ElementView& iq, std::string_view bytes) {
+  Router& router = service_->router();
+  Jid bare = jid_.Bare();
+  std::string user = bare.ToString();
+  std::string id = iq.Attribute("id").value_or("");
+  auto roster = router.writer().GetRoster(user);
+  if (!roster.ok()) {
+    ReplyError(iq, bytes, im::StanzaErrorCondition::kInternalServerError);
+    return;
+  }
+  if (iq.RawAttribute("type") == std::optional<std::string_view>("get")) {
+    interested_ = true;
+    Write(im::BuildRosterResult(id, jid_.ToString(), *roster, im::ParseRosterGetVersion(iq),
+                                /*versioning=*/true));
+    return;
+  }
+  std::optional<Jid> from;
+  if (auto text = iq.Attribute("from")) {
+    auto parsed = Jid::Parse(*text);
+    if (parsed.ok()) from = *parsed;
+  }
+  im::RosterSetParse parse = im::ParseRosterSet(iq, bare, from, im::RosterLimits());
+  if (!parse.set.has_value()) {
+    if (auto reply = im::BuildErrorReply(bytes, iq, parse.error)) Write(std::move(*reply));
+    return;
+  }
+  const storage::RosterItem* stored = nullptr;
+  for (const storage::RosterItem& item : roster->items) {
+    if (item.jid == parse.set->jid.ToString()) stored = &item;
+  }
+  im::RosterSetOutcome outcome = im::ApplyRosterSet(*parse.set, stored);
+  if (outcome.change == im::RosterSetOutcome::Change::kError) {
+    im::StanzaError error;
+    error.condition = outcome.error;
+    if (auto reply = im::BuildErrorReply(bytes, iq, error)) Write(std::move(*reply));
+    return;
+  }
+  const Jid& contact = parse.set->jid;
+  absl::StatusOr<uint64_t> version;
+  storage::RosterItem pushed = outcome.item;
+  if (outcome.change == im::RosterSetOutcome::Change::kStore) {
+    version = router.writer().SetRosterItem(user, outcome.item);
+  } else {
+    // RFC 6121 §2.5.2: cancel both directions before the item goes.
+    if (outcome.send_unsubscribe) router.SendPresence(bare, contact, "unsubscribe");
+    if (outcome.send_unsubscribed) router.SendPresence(bare, contact, "unsubscribed");
+    pushed.jid = contact.ToString();
+    version = router.writer().RemoveRosterItem(user, pushed.jid);
+  }
+  if (!version.ok()) {
+    im::StanzaError error;
+    error.condition = version.status().code() == absl::StatusCode::kResourceExhausted
+                          ? im::StanzaErrorCondition::kResourceConstraint
+                          : im::StanzaErrorCondition::kInternalServerError;
+    if (auto reply = im::BuildErrorReply(bytes, iq, error)) Write(std::move(*reply));
+    return;
+  }
+  router.PushRoster(bare, pushed, *version,
+                    outcome.change == im::RosterSetOutcome::Change::kRemove);
+  // The result waits for the write to be durable.
+  std::string result = im::BuildRosterSetResult(id, jid_.ToString());
+  std::weak_ptr<bool> alive = alive_;
+  router.AfterCommit([this, alive, result = std::move(result)](const absl::Status& status) mutable {
+    if (alive.expired()) return;
+    if (status.ok()) {
+      Write(std::move(result));
+    } else {
+      StreamError("internal-server-error", "Storage failure");
+    }
+  });
 }
 
 void C2sSession::ReplyResult(const xml::ElementView& iq, std::string_view payload) {
@@ -576,18 +654,22 @@ void C2sSession::ReplyResult(const xml::ElementView& iq, std::string_view payloa
   Write(std::move(out));
 }
 
-void C2sSession::ReplyError(const xml::ElementView& stanza, std::string_view condition,
-                            std::string_view type) {
+void C2sSession::ReplyError(const xml::ElementView& stanza, std::string_view bytes,
+                            im::StanzaErrorCondition condition) {
+  im::StanzaError error;
+  error.condition = condition;
+  if (!bytes.empty()) {
+    if (auto reply = im::BuildErrorReply(bytes, stanza, error)) Write(std::move(*reply));
+    return;
+  }
   if (stanza.Attribute("type") == std::optional<std::string>("error")) return;
   std::string out;
   xml::XmlWriter w(&out);
   w.Open(stanza.name()).Attribute("type", "error");
-  if (auto to = stanza.Attribute("to")) w.Attribute("from", *to);
-  if (!jid_.domain().empty()) w.Attribute("to", jid_.ToString());
   if (auto id = stanza.Attribute("id")) w.Attribute("id", *id);
-  w.Open("error").Attribute("type", type);
-  w.Open(condition).Attribute("xmlns", kNsStanzaErrors).Close();
-  w.Close().Close();
+  std::string element;
+  im::AppendErrorElement(error, &element);
+  w.Raw(element).Close();
   Write(std::move(out));
 }
 
@@ -612,7 +694,11 @@ void C2sSession::Route(const xml::ElementView& stanza, std::string_view bytes, c
   stamp.to = to_text;
   stamp.source_namespaces = &tokenizer_->stream_header().namespaces();
   if (!xml::AppendStampedStanza(bytes, stamp, &routed->bytes)) {
-    ReplyError(stanza, "bad-request", "modify");
+    ReplyError(stanza, bytes, im::StanzaErrorCondition::kBadRequest);
+    return;
+  }
+  if (subscription) {
+    service_->router().OnOutboundSubscription(*this, std::move(routed));
     return;
   }
   if (!service_->router().RouteFrom(*this, std::move(routed))) {

@@ -29,6 +29,7 @@
 #include "core/timer_queue.h"
 #include "net/connection.h"
 #include "xmpp/c2s/c2s_service.h"
+#include "xmpp/im/stanza_error.h"
 #include "xmpp/jid/jid.h"
 #include "xmpp/router/router.h"
 #include "xmpp/sasl/scram.h"
@@ -84,8 +85,9 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
   void OnStanza(const xml::ElementView& stanza, std::string_view bytes);
   void OnPresence(const xml::ElementView& presence, std::string_view bytes, const Jid* to);
   void OnServerIq(const xml::ElementView& iq, std::string_view bytes);
-  void ReplyError(const xml::ElementView& stanza, std::string_view condition,
-                  std::string_view type);
+  void ReplyError(const xml::ElementView& stanza, std::string_view bytes,
+                  im::StanzaErrorCondition condition);
+  void OnRosterIq(const xml::ElementView& iq, std::string_view bytes);
   void ReplyResult(const xml::ElementView& iq, std::string_view payload = {});
   // Stamps 'from' with this session's full JID and routes the stanza.
   void Route(const xml::ElementView& stanza, std::string_view bytes, const Jid& to);
@@ -118,6 +120,9 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
   bool interested_ = false;
   int priority_ = 0;
   std::string last_presence_;
+  // Expires when the session is deleted, so that a reply waiting for the
+  // turn's storage commit can tell the session is gone.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // What travels with a session's connection to its home shard.

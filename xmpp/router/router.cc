@@ -9,6 +9,7 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "core/stable_hash.h"
+#include "xmpp/im/roster.h"
 #include "xmpp/xml/forwarder.h"
 #include "xmpp/xml/serializer.h"
 
@@ -73,6 +74,7 @@ std::string WithDelay(const std::string& stanza, std::string_view domain, int64_
 Router::Router(Shard* shard, RouterConfig config, storage::Storage* storage,
                storage::StorageWriter* writer)
     : shard_(shard), config_(std::move(config)), storage_(storage), writer_(writer) {
+  client_namespaces_.SetDefault(xml::kNsClient);
   shard_->SetMessageHandler(kMailRoute, [this](ShardId, MailMessage& message) {
     std::unique_ptr<RoutedStanza> stanza(static_cast<RoutedStanza*>(message.payload.release()));
     DeliverLocal(std::move(stanza));
@@ -158,7 +160,7 @@ bool Router::RouteFrom(LocalSession& sender, std::unique_ptr<RoutedStanza> stanz
 void Router::Send(std::unique_ptr<RoutedStanza> stanza) {
   if (!IsLocalDomain(stanza->to.domain())) {
     // Server-to-server links are not implemented yet (RFC 6120 §10.4.3).
-    Bounce(*stanza, "remote-server-not-found", "cancel");
+    Bounce(*stanza, im::StanzaErrorCondition::kRemoteServerNotFound);
     return;
   }
   ShardId home = HomeOf(stanza->to);
@@ -170,70 +172,78 @@ void Router::Send(std::unique_ptr<RoutedStanza> stanza) {
 }
 
 void Router::DeliverLocal(std::unique_ptr<RoutedStanza> stanza) {
-  switch (stanza->kind) {
-    case StanzaKind::kMessage:
-      DeliverMessage(*stanza);
-      break;
-    case StanzaKind::kPresence:
-      DeliverPresence(*stanza);
-      break;
-    case StanzaKind::kIq:
-      DeliverIq(*stanza);
-      break;
-  }
-}
-
-void Router::DeliverMessage(RoutedStanza& stanza) {
-  const std::string& type = stanza.type;
-  const auto& sessions = SessionsOf(stanza.to);
-  if (!stanza.to.is_bare()) {
-    for (LocalSession* session : sessions) {
-      if (session->full_jid() == stanza.to) {
-        session->Deliver(stanza.bytes);
-        ++stanzas_delivered_;
-        return;
-      }
-    }
-    // RFC 6121 §8.5.3.2.1: no such resource.
-    if (type == "groupchat") {
-      Bounce(stanza, "service-unavailable", "cancel");
-      return;
-    }
-    if (type == "error") return;
-    // normal, chat, headline: treated as if sent to the bare JID.
-  }
-  if (type == "groupchat") {
-    Bounce(stanza, "service-unavailable", "cancel");
+  const char* name = KindName(stanza->kind);
+  std::optional<std::string_view> type;
+  if (!stanza->type.empty()) type = stanza->type;
+  auto classified = im::ClassifyStanza(name, type);
+  if (!classified.ok()) {
+    Bounce(*stanza, im::StanzaErrorCondition::kBadRequest);
     return;
   }
-  if (type == "error") {
-    // Delivered to no one: an error about an error would loop.
-    return;
-  }
-  int best = -1;
+  const auto& sessions = SessionsOf(stanza->to);
+  std::vector<im::SessionInfo> infos;
+  infos.reserve(sessions.size());
   for (LocalSession* session : sessions) {
-    if (session->available() && session->priority() >= 0) best = std::max(best, session->priority());
+    infos.push_back(im::SessionInfo{session->full_jid().resource(), session->priority(),
+                                    session->available()});
   }
-  if (best >= 0) {
-    for (LocalSession* session : sessions) {
-      if (!session->available() || session->priority() < 0) continue;
-      // headline: every non-negative resource; normal/chat: the highest.
-      if (type == "headline" || session->priority() == best) {
-        session->Deliver(stanza.bytes);
-        ++stanzas_delivered_;
+  im::DeliveryInput input;
+  input.type = *classified;
+  input.to_resource = stanza->to.resource();
+  input.sessions = infos;
+  // A user with a session certainly exists; otherwise ask the store.
+  input.account_exists = !sessions.empty();
+  if (!input.account_exists) {
+    auto exists = writer_->AccountExists(stanza->to.Bare().ToString());
+    input.account_exists = exists.ok() && *exists;
+  }
+  im::DeliveryDecision decision = im::DecideDelivery(input);
+  switch (decision.action) {
+    case im::DeliveryAction::kDeliver:
+      for (const std::string& resource : decision.resources) {
+        for (LocalSession* session : sessions) {
+          if (session->full_jid().resource() == resource) {
+            session->Deliver(stanza->bytes);
+            ++stanzas_delivered_;
+          }
+        }
       }
+      break;
+    case im::DeliveryAction::kStoreOffline:
+      StoreOffline(*stanza);
+      break;
+    case im::DeliveryAction::kReplyError:
+      Bounce(*stanza, decision.error);
+      break;
+    case im::DeliveryAction::kDrop:
+      break;
+    case im::DeliveryAction::kHandleSubscription: {
+      im::SubscriptionEvent event = im::SubscriptionEvent::kInboundSubscribe;
+      if (stanza->type == "subscribed") event = im::SubscriptionEvent::kInboundSubscribed;
+      if (stanza->type == "unsubscribe") event = im::SubscriptionEvent::kInboundUnsubscribe;
+      if (stanza->type == "unsubscribed") event = im::SubscriptionEvent::kInboundUnsubscribed;
+      ApplySubscription(event, stanza->to.Bare(), stanza->from.Bare(), stanza.get());
+      break;
     }
-    return;
+    case im::DeliveryAction::kHandleProbe:
+      AnswerProbe(*stanza);
+      break;
+    case im::DeliveryAction::kReplyUnsubscribed:
+      SendPresence(stanza->to.Bare(), stanza->from.Bare(), "unsubscribed");
+      break;
+    case im::DeliveryAction::kHandleByServer:
+      // An iq to a user's bare JID, answered on the user's behalf (RFC 6121
+      // §8.5.2.1.3). No such service is offered for other users yet.
+      Bounce(*stanza, im::StanzaErrorCondition::kServiceUnavailable);
+      break;
   }
-  if (type == "headline") return;  // §8.5.2.2.1: silently dropped
-  StoreOffline(stanza);
 }
 
 void Router::StoreOffline(RoutedStanza& stanza) {
   std::string user = stanza.to.Bare().ToString();
   auto exists = writer_->AccountExists(user);
   if (!exists.ok() || !*exists) {
-    Bounce(stanza, "service-unavailable", "cancel");
+    Bounce(stanza, im::StanzaErrorCondition::kServiceUnavailable);
     return;
   }
   storage::OfflineMessage message;
@@ -242,7 +252,7 @@ void Router::StoreOffline(RoutedStanza& stanza) {
   auto id = writer().AppendOfflineMessage(user, message);
   if (!id.ok()) {
     // Over the offline quota (XEP-0160 §3): refuse rather than lose silently.
-    Bounce(stanza, "service-unavailable", "wait");
+    Bounce(stanza, im::StanzaErrorCondition::kServiceUnavailable);
   }
 }
 
@@ -259,49 +269,6 @@ void Router::FlushOffline(LocalSession& session) {
   }
   absl::Status deleted = writer().DeleteOfflineMessages(user, messages->back().id);
   if (!deleted.ok()) LOG_ERROR("deleting offline messages of %s: %s", user, deleted.ToString());
-}
-
-void Router::DeliverPresence(RoutedStanza& stanza) {
-  const std::string& type = stanza.type;
-  if (type == "probe") {
-    AnswerProbe(stanza);
-    return;
-  }
-  if (type == "subscribe" || type == "subscribed" || type == "unsubscribe" ||
-      type == "unsubscribed") {
-    HandleSubscription(stanza);
-    return;
-  }
-  for (LocalSession* session : SessionsOf(stanza.to)) {
-    if (!stanza.to.is_bare()) {
-      if (session->full_jid() == stanza.to) {
-        session->Deliver(stanza.bytes);
-        ++stanzas_delivered_;
-      }
-    } else if (session->available()) {
-      session->Deliver(stanza.bytes);
-      ++stanzas_delivered_;
-    }
-  }
-}
-
-void Router::DeliverIq(RoutedStanza& stanza) {
-  const std::string& type = stanza.type;
-  bool request = type == "get" || type == "set";
-  if (!stanza.to.is_bare()) {
-    for (LocalSession* session : SessionsOf(stanza.to)) {
-      if (session->full_jid() == stanza.to) {
-        session->Deliver(stanza.bytes);
-        ++stanzas_delivered_;
-        return;
-      }
-    }
-    if (request) Bounce(stanza, "service-unavailable", "cancel");
-    return;
-  }
-  // An iq to a user's bare JID is answered by the server on the user's
-  // behalf (RFC 6121 §8.5.2.1.3); nothing is served there yet.
-  if (request) Bounce(stanza, "service-unavailable", "cancel");
 }
 
 void Router::AnswerProbe(RoutedStanza& stanza) {
@@ -448,58 +415,131 @@ void Router::NoteDirectedPresence(LocalSession& session, const Jid& to, bool ava
 }
 
 void Router::PushRoster(const Jid& bare, const RosterItem& item, uint64_t version, bool removed) {
+  std::string id = absl::StrCat("push-", version);
   for (LocalSession* session : SessionsOf(bare)) {
     if (!session->interested()) continue;
-    std::string push;
-    xml::XmlWriter w(&push);
-    w.Open("iq")
-        .Attribute("to", session->full_jid().ToString())
-        .Attribute("type", "set")
-        .Attribute("id", absl::StrCat("push", version));
-    w.Open("query").Attribute("xmlns", "jabber:iq:roster").Attribute("ver", absl::StrCat(version));
-    w.Open("item").Attribute("jid", item.jid);
-    if (removed) {
-      w.Attribute("subscription", "remove");
-    } else {
-      if (!item.name.empty()) w.Attribute("name", item.name);
-      static const char* const kNames[] = {"none", "to", "from", "both"};
-      w.Attribute("subscription", kNames[static_cast<int>(item.subscription)]);
-      if (item.ask) w.Attribute("ask", "subscribe");
-      for (const std::string& group : item.groups) w.Open("group").Text(group).Close();
+    std::string to = session->full_jid().ToString();
+    session->Deliver(removed ? im::BuildRosterPushRemove(id, to, item.jid, version)
+                             : im::BuildRosterPush(id, to, item, version));
+  }
+}
+
+void Router::OnOutboundSubscription(LocalSession& session, std::unique_ptr<RoutedStanza> stanza) {
+  im::SubscriptionEvent event = im::SubscriptionEvent::kOutboundSubscribe;
+  if (stanza->type == "subscribed") event = im::SubscriptionEvent::kOutboundSubscribed;
+  if (stanza->type == "unsubscribe") event = im::SubscriptionEvent::kOutboundUnsubscribe;
+  if (stanza->type == "unsubscribed") event = im::SubscriptionEvent::kOutboundUnsubscribed;
+  Jid contact = stanza->to.Bare();
+  stanza->to = contact;
+  ApplySubscription(event, session.full_jid().Bare(), contact, stanza.get());
+  if (stanza->bytes.empty()) return;  // consumed (not to be forwarded)
+}
+
+void Router::ApplySubscription(im::SubscriptionEvent event, const Jid& user, const Jid& contact,
+                               RoutedStanza* stanza) {
+  std::string user_text = user.ToString();
+  std::string contact_text = contact.ToString();
+  auto roster = writer_->GetRoster(user_text);
+  if (!roster.ok()) {
+    LOG_ERROR("roster of %s: %s", user_text, roster.status().ToString());
+    return;
+  }
+  const RosterItem* stored = nullptr;
+  for (const RosterItem& item : roster->items) {
+    if (item.jid == contact_text) stored = &item;
+  }
+  im::SubscriptionInput input;
+  input.event = event;
+  input.contact = contact_text;
+  input.item = stored;
+  // Pre-approval (RFC 6121 §3.4) is not offered: the 'sub' feature is not
+  // announced and no pre-approval is stored.
+  input.pre_approval_enabled = false;
+  im::SubscriptionDecision decision = im::DecideSubscription(input);
+
+  uint64_t version = roster->version;
+  bool changed = false;
+  if (decision.change == im::ItemChange::kCreate || decision.change == im::ItemChange::kUpdate) {
+    auto stored_version = writer().SetRosterItem(user_text, decision.item);
+    if (!stored_version.ok()) {
+      // Over the roster size limit: refuse the change, tell the sender.
+      if (stanza != nullptr) Bounce(*stanza, im::StanzaErrorCondition::kResourceConstraint);
+      return;
     }
-    w.Close().Close().Close();
-    session->Deliver(push);
+    version = *stored_version;
+    changed = true;
+  } else if (decision.change == im::ItemChange::kRemove) {
+    auto removed_version = writer().RemoveRosterItem(user_text, contact_text);
+    if (removed_version.ok()) {
+      version = *removed_version;
+      changed = true;
+    }
+  }
+  if (changed && decision.push_roster && im::IsVisibleInRoster(decision.item)) {
+    PushRoster(user, decision.item, version, decision.change == im::ItemChange::kRemove);
+  }
+  if (decision.forward_to_contact && stanza != nullptr) {
+    auto forwarded = std::make_unique<RoutedStanza>(std::move(*stanza));
+    forwarded->from = user;
+    forwarded->to = contact;
+    Send(std::move(forwarded));
+  }
+  if (decision.deliver_to_user != im::UserDelivery::kNone && stanza != nullptr) {
+    for (LocalSession* session : SessionsOf(user)) {
+      if (session->available()) {
+        session->Deliver(stanza->bytes);
+        ++stanzas_delivered_;
+      }
+    }
+  }
+  if (decision.presence == im::PresenceFollowUp::kAvailableFromAllResources) {
+    SendAllPresence(user, contact, true);
+  } else if (decision.presence == im::PresenceFollowUp::kUnavailableFromAllResources) {
+    SendAllPresence(user, contact, false);
+  }
+  if (decision.auto_reply == im::AutoReply::kSubscribed) {
+    SendPresence(user, contact, "subscribed");
   }
 }
 
-void Router::HandleSubscription(RoutedStanza& stanza) {
-  // Placeholder-free minimal rules are in xmpp/im (subscription state
-  // machine); this routes an inbound subscription stanza to the user.
-  for (LocalSession* session : SessionsOf(stanza.to)) {
-    if (session->available()) session->Deliver(stanza.bytes);
+void Router::SendAllPresence(const Jid& user, const Jid& contact, bool available) {
+  for (LocalSession* session : SessionsOf(user)) {
+    if (!session->available()) continue;
+    if (available && !session->last_presence().empty()) {
+      auto copy = std::make_unique<RoutedStanza>();
+      copy->kind = StanzaKind::kPresence;
+      copy->from = session->full_jid();
+      copy->to = contact;
+      copy->bytes = Readdress(session->last_presence(), contact.ToString());
+      Send(std::move(copy));
+    } else if (!available) {
+      Send(MakePresence(session->full_jid(), contact, "unavailable"));
+    }
   }
 }
 
-void Router::Bounce(const RoutedStanza& stanza, std::string_view condition, std::string_view type) {
+void Router::SendPresence(const Jid& from, const Jid& to, std::string_view type) {
+  Send(MakePresence(from, to, type));
+}
+
+void Router::Bounce(const RoutedStanza& stanza, im::StanzaErrorCondition condition) {
   if (stanza.type == "error") return;
   if (stanza.kind == StanzaKind::kIq && stanza.type != "get" && stanza.type != "set") return;
-  auto error = std::make_unique<RoutedStanza>();
-  error->kind = stanza.kind;
-  error->type = "error";
-  error->id = stanza.id;
-  error->from = stanza.to;
-  error->to = stanza.from;
-  xml::XmlWriter w(&error->bytes);
-  w.Open(KindName(stanza.kind))
-      .Attribute("from", stanza.to.ToString())
-      .Attribute("to", stanza.from.ToString())
-      .Attribute("type", "error");
-  if (!stanza.id.empty()) w.Attribute("id", stanza.id);
-  w.Open("error").Attribute("type", type);
-  w.Open(condition).Attribute("xmlns", "urn:ietf:params:xml:ns:xmpp-stanzas").Close();
-  w.Close().Close();
-  // The sender is local to some shard: route the error back like any stanza.
-  if (IsLocalDomain(error->to.domain())) Send(std::move(error));
+  if (!IsLocalDomain(stanza.from.domain())) return;  // no s2s yet: nowhere to send it
+  xml::ElementView view = parser_.Parse(stanza.bytes, client_namespaces_);
+  im::StanzaError error;
+  error.condition = condition;
+  error.by = stanza.to.domain();
+  auto reply = im::BuildErrorReply(stanza.bytes, view, error);
+  if (!reply.has_value()) return;
+  auto routed = std::make_unique<RoutedStanza>();
+  routed->kind = stanza.kind;
+  routed->type = "error";
+  routed->id = stanza.id;
+  routed->from = stanza.to;
+  routed->to = stanza.from;
+  routed->bytes = std::move(*reply);
+  Send(std::move(routed));
 }
 
 }  // namespace ringlet::xmpp

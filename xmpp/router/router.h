@@ -28,7 +28,12 @@
 #include "absl/functional/any_invocable.h"
 #include "core/shard.h"
 #include "storage/storage.h"
+#include "xmpp/im/delivery.h"
+#include "xmpp/im/stanza_error.h"
+#include "xmpp/im/subscription.h"
 #include "xmpp/jid/jid.h"
+#include "xmpp/xml/namespaces.h"
+#include "xmpp/xml/stanza.h"
 
 namespace ringlet::xmpp {
 
@@ -113,6 +118,23 @@ class Router final : public ShardService, public TurnWork {
   // that unavailable presence reaches it too (RFC 6121 §4.6).
   void NoteDirectedPresence(LocalSession& session, const Jid& to, bool available);
 
+  // A subscription stanza sent by a session of a user homed here (RFC 6121
+  // §3; `stanza` has from = the user's bare JID). Updates the roster, pushes
+  // it, forwards the stanza and sends the presence that follows.
+  void OnOutboundSubscription(LocalSession& session, std::unique_ptr<RoutedStanza> stanza);
+
+  // Pushes a changed roster item (or its removal) to the user's interested
+  // resources (RFC 6121 §2.1.6).
+  void PushRoster(const Jid& bare, const storage::RosterItem& item, uint64_t version,
+                  bool removed);
+
+  // Sends presence of `type` from `from` to `to` ("" = available).
+  void SendPresence(const Jid& from, const Jid& to, std::string_view type);
+
+  // Answers `stanza` (as routed, from its sender) with a stanza error,
+  // routed back to the sender. Nothing for an error or an iq result.
+  void Bounce(const RoutedStanza& stanza, im::StanzaErrorCondition condition);
+
   void Stop() override {}
   bool Idle() const override { return after_commit_.empty(); }
   void RunTurnWork() override;
@@ -125,22 +147,18 @@ class Router final : public ShardService, public TurnWork {
     std::vector<LocalSession*> sessions;
   };
 
-  void Dispatch(std::unique_ptr<RoutedStanza> stanza);
   void DeliverLocal(std::unique_ptr<RoutedStanza> stanza);
-  void DeliverMessage(RoutedStanza& stanza);
-  void DeliverPresence(RoutedStanza& stanza);
-  void DeliverIq(RoutedStanza& stanza);
-  void HandleSubscription(RoutedStanza& stanza);
+  void ApplySubscription(im::SubscriptionEvent event, const Jid& user, const Jid& contact,
+                         RoutedStanza* stanza);
   void AnswerProbe(RoutedStanza& stanza);
   void StoreOffline(RoutedStanza& stanza);
   void FlushOffline(LocalSession& session);
-  // Sends an error reply to `stanza`'s sender (nothing for an error).
-  void Bounce(const RoutedStanza& stanza, std::string_view condition, std::string_view type);
   void Send(std::unique_ptr<RoutedStanza> stanza);
+  // Sends the user's presence from every available resource (or
+  // unavailable from each) to `contact`.
+  void SendAllPresence(const Jid& user, const Jid& contact, bool available);
   std::unique_ptr<RoutedStanza> MakePresence(const Jid& from, const Jid& to,
                                              std::string_view type);
-  void PushRoster(const Jid& bare, const storage::RosterItem& item, uint64_t version,
-                  bool removed);
   void ScheduleCommit();
 
   Shard* const shard_;
@@ -151,6 +169,9 @@ class Router final : public ShardService, public TurnWork {
   // Directed presence recipients per full JID of a local session.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> directed_;
   std::vector<absl::AnyInvocable<void(const absl::Status&)>> after_commit_;
+  // Parses routed stanzas (which we produced: well-formed, jabber:client).
+  xml::StanzaParser parser_;
+  xml::NamespaceContext client_namespaces_;
   size_t session_count_ = 0;
   uint64_t stanzas_routed_ = 0;
   uint64_t stanzas_delivered_ = 0;

@@ -1,0 +1,95 @@
+"""Starts and stops a real ringletd for end-to-end tests.
+
+Accounts are created with the real ringletctl against the data directory
+before the server starts. The server listens on 127.0.0.1, port chosen by
+the kernel (read back from its log), and is stopped by PID.
+"""
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+RUNFILES = os.path.join(os.environ.get("TEST_SRCDIR", ""), "ringlet")
+
+
+def binary(relative, fallback):
+    path = os.path.join(RUNFILES, relative)
+    return path if os.path.exists(path) else fallback
+
+
+RINGLETD = binary("xmpp/server/ringletd", "bazel-bin/xmpp/server/ringletd")
+RINGLETCTL = binary("tools/ringletctl", "bazel-bin/tools/ringletctl")
+
+
+def stable_hash(text):
+    """core/stable_hash.h: FNV-1a 64 then the splitmix64 finaliser."""
+    mask = (1 << 64) - 1
+    h = 0xcbf29ce484222325
+    for byte in text.encode():
+        h ^= byte
+        h = (h * 0x100000001b3) & mask
+    h ^= h >> 30
+    h = (h * 0xbf58476d1ce4e5b9) & mask
+    h ^= h >> 27
+    h = (h * 0x94d049bb133111eb) & mask
+    h ^= h >> 31
+    return h
+
+
+def home_shard(bare_jid, shards):
+    return stable_hash(bare_jid) % shards
+
+
+class Server:
+    def __init__(self, domain="example.org", shards=2, flags=(), accounts=()):
+        self.domain = domain
+        self.shards = shards
+        self.data_dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        for jid, password in accounts:
+            self.ctl("user", "add", jid, password)
+        self.log = []
+        self.process = subprocess.Popen(
+            [RINGLETD, "--c2s-listen=127.0.0.1:0", "--data-dir=" + self.data_dir,
+             "--domain=" + domain, "--shards=%d" % shards, "--pin-shards=false", *flags],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.port = None
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            self.log.append(line)
+            match = re.search(r"c2s on 127\.0\.0\.1:(\d+)", line)
+            if match:
+                self.port = int(match.group(1))
+                break
+        if self.port is None:
+            self.process.kill()
+            raise AssertionError("ringletd did not start:\n" + "".join(self.log))
+        # Keep draining the log so the server never blocks on a full pipe.
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self):
+        for line in self.process.stdout:
+            self.log.append(line)
+
+    def ctl(self, *args):
+        result = subprocess.run([RINGLETCTL, "--data_dir=" + self.data_dir, *args],
+                                capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise AssertionError("ringletctl %s failed: %s" % (" ".join(args), result.stderr))
+        return result.stdout
+
+    def stop(self, timeout=10):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                raise AssertionError("ringletd did not stop within %ss" % timeout)
+        return self.process.returncode
