@@ -131,8 +131,7 @@ absl::StatusOr<TlsSession> TlsSession::Make(const TlsContext& context) {
   BIO* bio = BIO_new(TlsBio::Method());
   if (bio == nullptr) return tls_internal::SslStatus(absl::StatusCode::kInternal, "BIO_new");
   BIO_set_init(bio, 1);
-  // One BIO both ways; SSL_set_bio takes one reference per direction.
-  BIO_up_ref(bio);
+  // One BIO both ways: SSL_set_bio then takes a single reference.
   SSL_set_bio(ssl, bio, bio);
   // Free certificates, ALPN lists etc. once the handshake is over: they are
   // the bulk of an idle session's memory.
