@@ -76,6 +76,15 @@ std::string TableCell(const MetricValue* metric) {
                       " p99<=", QuantileBound(*metric, 0.99));
 }
 
+// The snapshots to print, in order: every shard, then their sum.
+std::vector<const MetricsSnapshot*> Columns(const std::vector<MetricsSnapshot>& shards,
+                                            const MetricsSnapshot& total) {
+  std::vector<const MetricsSnapshot*> columns;
+  for (const MetricsSnapshot& shard : shards) columns.push_back(&shard);
+  columns.push_back(&total);
+  return columns;
+}
+
 }  // namespace
 
 uint64_t HistogramBucketBound(int index) { return uint64_t{1} << index; }
@@ -120,9 +129,7 @@ MetricsSnapshot MergeSnapshots(const std::vector<MetricsSnapshot>& shards) {
 
 std::string RenderPrometheus(const std::vector<MetricsSnapshot>& shards) {
   MetricsSnapshot total = MergeSnapshots(shards);
-  std::vector<const MetricsSnapshot*> columns;
-  for (const MetricsSnapshot& shard : shards) columns.push_back(&shard);
-  columns.push_back(&total);
+  std::vector<const MetricsSnapshot*> columns = Columns(shards, total);
   std::string out;
   for (const MetricValue& family : total.metrics()) {
     absl::StrAppend(&out, "# HELP ", family.name, " ", EscapeHelp(family.help), "\n");
@@ -150,9 +157,7 @@ std::string RenderPrometheus(const std::vector<MetricsSnapshot>& shards) {
 
 std::string RenderTable(const std::vector<MetricsSnapshot>& shards) {
   MetricsSnapshot total = MergeSnapshots(shards);
-  std::vector<const MetricsSnapshot*> columns;
-  for (const MetricsSnapshot& shard : shards) columns.push_back(&shard);
-  columns.push_back(&total);
+  std::vector<const MetricsSnapshot*> columns = Columns(shards, total);
 
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> header = {"metric"};

@@ -223,6 +223,17 @@ absl::Status AccountJob::Commit() {
   return status;
 }
 
+void AccountJob::CommitOrDiscard(const absl::Status& status) {
+  // The writer may hold other writes of this turn (it is the shard's), but
+  // a half-made change must not be committed.
+  if (!status.ok()) {
+    writer_->Discard();
+    Finish(status);
+    return;
+  }
+  Finish(Commit());
+}
+
 absl::Status AccountJob::SetPassword(const std::string& user, const std::string& password) {
   for (storage::ScramHash hash : {storage::ScramHash::kSha1, storage::ScramHash::kSha256}) {
     storage::ScramCredentials credentials =
@@ -243,14 +254,7 @@ bool AccountJob::Run(absl::Time deadline, std::string* output) {
         break;
       }
       if (status.ok()) status = SetPassword(request_.jid, request_.password);
-      // The writer may hold other writes of this turn (it is the shard's),
-      // but a half-made account must not be committed.
-      if (!status.ok()) {
-        writer_->Discard();
-        Finish(status);
-        break;
-      }
-      Finish(Commit());
+      CommitOrDiscard(status);
       break;
     }
     case AdminVerb::kUserPasswd: {
@@ -259,12 +263,7 @@ bool AccountJob::Run(absl::Time deadline, std::string* output) {
         Finish(absl::NotFoundError(absl::StrCat("no account ", request_.jid)));
         break;
       }
-      if (!status.ok()) {
-        writer_->Discard();
-        Finish(status);
-        break;
-      }
-      Finish(Commit());
+      CommitOrDiscard(status);
       break;
     }
     case AdminVerb::kUserDel: {

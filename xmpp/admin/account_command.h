@@ -106,6 +106,9 @@ class AccountJob {
 
  private:
   void Finish(absl::Status status);
+  // Commits a single-account change, or drops it if `status` says it
+  // failed halfway; finishes the job either way.
+  void CommitOrDiscard(const absl::Status& status);
   // Stores both SCRAM hashes for `user`. Uncommitted.
   absl::Status SetPassword(const std::string& user, const std::string& password);
   bool StepList(std::string* output);

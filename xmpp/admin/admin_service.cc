@@ -255,27 +255,28 @@ absl::StatusOr<std::unique_ptr<AdminService>> AdminService::Create(Shard* shard,
   return service;
 }
 
+absl::StatusOr<std::unique_ptr<Listener>> AdminService::ListenOn(const SocketAddress& address,
+                                                                 bool http) {
+  ListenerOptions listen;
+  listen.address = address;
+  listen.backlog = 64;
+  return Listener::Create(shard_, table_, listen, [this, http](Connection& connection) {
+    connection.set_handler(http ? static_cast<Session*>(new HttpSession(this, &connection))
+                                : new AdminSession(this, &connection));
+    connection.Start();
+  });
+}
+
 absl::Status AdminService::Listen() {
+  // Both addresses were checked by AdminOptions::Validate().
   if (!options_.socket_path.empty()) {
-    ListenerOptions listen;
-    listen.address = *SocketAddress::Unix(options_.socket_path);  // checked by Validate()
-    listen.backlog = 64;
-    auto listener = Listener::Create(shard_, table_, listen, [this](Connection& connection) {
-      connection.set_handler(new AdminSession(this, &connection));
-      connection.Start();
-    });
+    auto listener = ListenOn(*SocketAddress::Unix(options_.socket_path), /*http=*/false);
     if (!listener.ok()) return listener.status();
     admin_listener_ = std::move(*listener);
     LOG_INFO("admin: listening on %s", admin_listener_->local_address().ToString());
   }
   if (!options_.metrics_listen.empty()) {
-    ListenerOptions listen;
-    listen.address = *SocketAddress::Parse(options_.metrics_listen);  // checked by Validate()
-    listen.backlog = 64;
-    auto listener = Listener::Create(shard_, table_, listen, [this](Connection& connection) {
-      connection.set_handler(new HttpSession(this, &connection));
-      connection.Start();
-    });
+    auto listener = ListenOn(*SocketAddress::Parse(options_.metrics_listen), /*http=*/true);
     if (!listener.ok()) return listener.status();
     metrics_listener_ = std::move(*listener);
     LOG_INFO("admin: metrics on http://%s/metrics",

@@ -114,6 +114,9 @@ class AdminService final : public ShardService, public TurnWork {
   AdminService(Shard* shard, ConnectionTable* table, storage::StorageWriter* writer,
                const AdminOptions& options);
   absl::Status Listen();
+  // Opens a listener whose connections get admin (or, with `http`, metrics)
+  // sessions.
+  absl::StatusOr<std::unique_ptr<Listener>> ListenOn(const SocketAddress& address, bool http);
   void RegisterShardMetrics();
   void OnStatsRequest(ShardId from, MailMessage& message);
   void OnStatsReply(ShardId from, MailMessage& message);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -28,7 +29,7 @@ using ::ringlet::testing::WriteAll;
 // 127.0.0.1:0 for /metrics.
 class AdminServer {
  public:
-  AdminServer() {
+  explicit AdminServer(storage::SyncMode sync = storage::SyncMode::kNone) {
     const std::string tmp = getenv("TEST_TMPDIR");
     link_ = "/tmp/ringlet-admin-test-" + std::to_string(getpid());
     unlink(link_.c_str());
@@ -36,7 +37,7 @@ class AdminServer {
     storage::RocksDbStorageOptions storage_options;
     storage_options.data_dir =
         tmp + "/" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    storage_options.sync = storage::SyncMode::kNone;
+    storage_options.sync = sync;
     auto storage = storage::OpenRocksDbStorage(storage_options);
     EXPECT_TRUE(storage.ok()) << storage.status();
     storage_ = std::move(*storage);
@@ -236,6 +237,19 @@ TEST(AdminServiceTest, ServesPrometheusOverHttp) {
   EXPECT_NE(response.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
   EXPECT_NE(response.find("test_counter_total{shard=\"all\"} 3\n"), std::string::npos) << response;
   EXPECT_EQ(HttpGet(server.metrics_address(), "/other").rfind("HTTP/1.1 404", 0), 0u);
+}
+
+// A measurement, not a check (run with --gtest_also_run_disabled_tests):
+// 10,000 accounts through the socket, durable commits, 4096 rounds.
+TEST(AdminServiceTest, DISABLED_AddRangeTenThousand) {
+  AdminServer server(storage::SyncMode::kAlways);
+  int fd = server.Connect();
+  absl::Time start = absl::Now();
+  EXPECT_TRUE(WriteAll(fd, "user add-range t%d@example.org 1 10000 pw\n").ok());
+  EXPECT_EQ(ReadResponse(fd, absl::Minutes(10)), "added 10000 accounts\nok\n");
+  std::printf("add-range of 10000 accounts: %s\n",
+              absl::FormatDuration(absl::Now() - start).c_str());
+  close(fd);
 }
 
 }  // namespace
