@@ -1,12 +1,6 @@
 #include "net/tls/certificate.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include <openssl/asn1.h>
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -19,6 +13,11 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "net/tls/internal/ssl_error.h"
@@ -123,8 +122,7 @@ absl::Status WriteFileAtomically(const std::string& path, const std::string& con
   if (!ok || rename(temp_path.c_str(), path.c_str()) != 0) {
     if (ok) saved_errno = errno;
     unlink(temp_path.c_str());
-    return absl::InternalError(
-        absl::StrCat("cannot write ", path, ": ", strerror(saved_errno)));
+    return absl::InternalError(absl::StrCat("cannot write ", path, ": ", strerror(saved_errno)));
   }
   return absl::OkStatus();
 }
@@ -168,8 +166,7 @@ absl::StatusOr<CertificateNames> CertificateNamesFromDer(std::string_view der) {
 }
 
 absl::Status WriteSelfSignedCertificate(const std::vector<std::string>& domains,
-                                        const std::string& cert_path,
-                                        const std::string& key_path) {
+                                        const std::string& cert_path, const std::string& key_path) {
   if (domains.empty()) {
     return absl::InvalidArgumentError("a self-signed certificate needs at least one domain");
   }
@@ -200,10 +197,9 @@ absl::Status WriteSelfSignedCertificate(const std::vector<std::string>& domains,
   bool ok = serial != nullptr && subject != nullptr && names != nullptr &&
             X509_set_version(x, X509_VERSION_3) &&
             BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(x)) != nullptr &&
-            X509_NAME_add_entry_by_txt(
-                subject.get(), "CN", MBSTRING_UTF8,
-                reinterpret_cast<const uint8_t*>(domains[0].data()),
-                static_cast<int>(domains[0].size()), -1, 0) &&
+            X509_NAME_add_entry_by_txt(subject.get(), "CN", MBSTRING_UTF8,
+                                       reinterpret_cast<const uint8_t*>(domains[0].data()),
+                                       static_cast<int>(domains[0].size()), -1, 0) &&
             X509_set_subject_name(x, subject.get()) && X509_set_issuer_name(x, subject.get()) &&
             X509_gmtime_adj(X509_getm_notBefore(x), -3600) != nullptr &&
             X509_gmtime_adj(X509_getm_notAfter(x),
@@ -223,8 +219,7 @@ absl::Status WriteSelfSignedCertificate(const std::vector<std::string>& domains,
        X509_add1_ext_i2d(x, NID_basic_constraints, constraints.get(), /*crit=*/1,
                          X509V3_ADD_DEFAULT);
   bssl::UniquePtr<EXTENDED_KEY_USAGE> usage(sk_ASN1_OBJECT_new_null());
-  ok = ok && usage != nullptr &&
-       sk_ASN1_OBJECT_push(usage.get(), OBJ_nid2obj(NID_server_auth)) &&
+  ok = ok && usage != nullptr && sk_ASN1_OBJECT_push(usage.get(), OBJ_nid2obj(NID_server_auth)) &&
        sk_ASN1_OBJECT_push(usage.get(), OBJ_nid2obj(NID_client_auth)) &&
        X509_add1_ext_i2d(x, NID_ext_key_usage, usage.get(), 0, X509V3_ADD_DEFAULT);
   ok = ok && X509_sign(x, key.get(), EVP_sha256()) > 0;

@@ -50,7 +50,6 @@ inline constexpr int kSelfSignedValidityDays = 3650;
 // Each file is written to "<path>.tmp" then renamed, so a reader never sees
 // half a file; the key file has mode 0600. Existing files are replaced.
 absl::Status WriteSelfSignedCertificate(const std::vector<std::string>& domains,
-                                        const std::string& cert_path,
-                                        const std::string& key_path);
+                                        const std::string& cert_path, const std::string& key_path);
 
 }  // namespace ringlet

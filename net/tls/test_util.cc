@@ -19,8 +19,8 @@ std::string MakeTempDir() {
   return pattern;
 }
 
-absl::StatusOr<CertificateFilesForTest> MakeCertificate(
-    const std::string& dir, const std::vector<std::string>& domains) {
+absl::StatusOr<CertificateFilesForTest> MakeCertificate(const std::string& dir,
+                                                        const std::vector<std::string>& domains) {
   CertificateFilesForTest files{absl::StrCat(dir, "/", domains.at(0), ".crt"),
                                 absl::StrCat(dir, "/", domains.at(0), ".key")};
   absl::Status status = WriteSelfSignedCertificate(domains, files.cert_path, files.key_path);
@@ -30,14 +30,15 @@ absl::StatusOr<CertificateFilesForTest> MakeCertificate(
 
 namespace {
 
-absl::Status Deliver(TlsSession& from, TlsSession& to, std::string* plaintext,
-                     size_t piece_bytes, const char* side) {
+absl::Status Deliver(TlsSession& from, TlsSession& to, std::string* plaintext, size_t piece_bytes,
+                     const char* side) {
   std::string bytes = from.TakeCiphertext();
   std::string_view rest = bytes;
   while (!rest.empty()) {
     size_t n = piece_bytes == 0 ? rest.size() : std::min(piece_bytes, rest.size());
     absl::Status status = to.Feed(rest.substr(0, n), plaintext);
-    if (!status.ok()) return absl::Status(status.code(), absl::StrCat(side, ": ", status.message()));
+    if (!status.ok())
+      return absl::Status(status.code(), absl::StrCat(side, ": ", status.message()));
     rest.remove_prefix(n);
   }
   return absl::OkStatus();
@@ -45,12 +46,10 @@ absl::Status Deliver(TlsSession& from, TlsSession& to, std::string* plaintext,
 
 }  // namespace
 
-absl::Status Pump(TlsSession& client, TlsSession& server, PumpResult* result,
-                  size_t piece_bytes) {
+absl::Status Pump(TlsSession& client, TlsSession& server, PumpResult* result, size_t piece_bytes) {
   for (int round = 0; round < 100; ++round) {
     if (!client.HasCiphertext() && !server.HasCiphertext()) return absl::OkStatus();
-    absl::Status status =
-        Deliver(client, server, &result->server_plaintext, piece_bytes, "server");
+    absl::Status status = Deliver(client, server, &result->server_plaintext, piece_bytes, "server");
     if (!status.ok()) return status;
     status = Deliver(server, client, &result->client_plaintext, piece_bytes, "client");
     if (!status.ok()) return status;

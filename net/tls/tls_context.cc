@@ -1,16 +1,15 @@
 #include "net/tls/tls_context.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -59,8 +58,8 @@ absl::Status LoadCertificate(SSL_CTX* ctx, const TlsCertificateFiles& files,
       key_file == nullptr ? nullptr
                           : PEM_read_bio_PrivateKey(key_file.get(), nullptr, nullptr, nullptr));
   if (key == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": no PEM private key in ",
-                                                   files.key_path, ": ", DrainSslErrors()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": no PEM private key in ", files.key_path, ": ", DrainSslErrors()));
   }
   if (!SSL_CTX_use_PrivateKey(ctx, key.get()) || !SSL_CTX_check_private_key(ctx)) {
     return absl::InvalidArgumentError(absl::StrCat(what, ": the key in ", files.key_path,
@@ -109,8 +108,8 @@ struct TlsContextCallbacks {
     return SSL_TLSEXT_ERR_OK;
   }
 
-  static int SelectAlpn(SSL* /*ssl*/, const uint8_t** out, uint8_t* out_bytes,
-                        const uint8_t* in, unsigned in_bytes, void* arg) {
+  static int SelectAlpn(SSL* /*ssl*/, const uint8_t** out, uint8_t* out_bytes, const uint8_t* in,
+                        unsigned in_bytes, void* arg) {
     const auto* context = static_cast<const TlsContext*>(arg);
     return context->SelectAlpn(in, in_bytes, out, out_bytes) ? SSL_TLSEXT_ERR_OK
                                                              : SSL_TLSEXT_ERR_NOACK;
@@ -139,7 +138,8 @@ absl::Status TlsContext::ConfigureCommon(SSL_CTX* ctx, TlsVersion min_version,
 
 SSL_CTX* TlsContext::ContextForServerName(std::string_view server_name) const {
   for (size_t i = 1; i < domains_.size(); ++i) {
-    if (absl::EqualsIgnoreCase(domains_[i], absl::string_view(server_name.data(), server_name.size()))) {
+    if (absl::EqualsIgnoreCase(domains_[i],
+                               absl::string_view(server_name.data(), server_name.size()))) {
       return contexts_[i].get();
     }
   }
@@ -195,8 +195,7 @@ absl::StatusOr<std::unique_ptr<TlsContext>> TlsContext::CreateServer(
     // SSL_SESS_CACHE_OFF would also stop TLS 1.3 tickets, so the cache is
     // "on" with its internal store and lookup disabled.
     SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_INTERNAL);
-    SSL_CTX_set_session_id_context(ctx.get(),
-                                   reinterpret_cast<const uint8_t*>(kSessionIdContext),
+    SSL_CTX_set_session_id_context(ctx.get(), reinterpret_cast<const uint8_t*>(kSessionIdContext),
                                    sizeof(kSessionIdContext) - 1);
     // Every per-domain context carries the same callbacks: after the SNI
     // switch BoringSSL reads ALPN and verification from the chosen one

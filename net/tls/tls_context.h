@@ -92,10 +92,8 @@ class TlsContext {
   // Loads and checks every file; a missing, unreadable or garbled file, or a
   // key that does not match its certificate, is an InvalidArgument naming
   // the domain, the path and the reason.
-  static absl::StatusOr<std::unique_ptr<TlsContext>> CreateServer(
-      const TlsServerOptions& options);
-  static absl::StatusOr<std::unique_ptr<TlsContext>> CreateClient(
-      const TlsClientOptions& options);
+  static absl::StatusOr<std::unique_ptr<TlsContext>> CreateServer(const TlsServerOptions& options);
+  static absl::StatusOr<std::unique_ptr<TlsContext>> CreateClient(const TlsClientOptions& options);
 
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -116,14 +114,14 @@ class TlsContext {
   // Server SNI: the context for `server_name`, or null to keep the default.
   SSL_CTX* ContextForServerName(std::string_view server_name) const;
   // Server ALPN: picks from the client's wire-format list (RFC 7301 §3.1).
-  bool SelectAlpn(const uint8_t* client_list, size_t client_list_bytes,
-                  const uint8_t** selected, uint8_t* selected_bytes) const;
+  bool SelectAlpn(const uint8_t* client_list, size_t client_list_bytes, const uint8_t** selected,
+                  uint8_t* selected_bytes) const;
 
   const bool is_server_;
-  std::vector<std::string> domains_;            // Parallel to contexts_.
+  std::vector<std::string> domains_;  // Parallel to contexts_.
   std::vector<bssl::UniquePtr<SSL_CTX>> contexts_;
   std::vector<std::string> alpn_protocols_;
-  bool verify_server_name_ = false;             // Client with a CA file.
+  bool verify_server_name_ = false;  // Client with a CA file.
 };
 
 }  // namespace ringlet

@@ -61,8 +61,8 @@ absl::StatusOr<std::vector<TlsCertificateFiles>> ParseTlsCertificateEntries(
   }
   for (const auto& [domain, path] : keys) {
     if (!seen.contains(domain)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--tls_key names domain ", domain, " but --tls_cert has no certificate for it"));
+      return absl::InvalidArgumentError(absl::StrCat("--tls_key names domain ", domain,
+                                                     " but --tls_cert has no certificate for it"));
     }
   }
   return result;
@@ -75,7 +75,8 @@ absl::StatusOr<std::vector<TlsCertificateFiles>> TlsCertificatesFromFlags() {
 absl::StatusOr<TlsVersion> TlsMinVersionFromFlags() {
   absl::StatusOr<TlsVersion> version = ParseTlsVersion(absl::GetFlag(FLAGS_tls_min_version));
   if (!version.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--tls_min_version: ", version.status().message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls_min_version: ", version.status().message()));
   }
   return version;
 }

@@ -1,14 +1,13 @@
 #include "net/tls/tls_session.h"
 
 #include <arpa/inet.h>
-
-#include <climits>
-#include <cstring>
-
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pool.h>
 #include <openssl/x509.h>
+
+#include <climits>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
@@ -210,8 +209,7 @@ absl::Status TlsSession::HandleError(int result, const char* what) {
       failed_ = true;
       std::string message = absl::StrCat(what, ": ", tls_internal::DrainSslErrors());
       long verify = SSL_get_verify_result(ssl_);
-      if (verify != X509_V_OK && SSL_get_verify_mode(ssl_) != SSL_VERIFY_NONE &&
-          !handshake_done_) {
+      if (verify != X509_V_OK && SSL_get_verify_mode(ssl_) != SSL_VERIFY_NONE && !handshake_done_) {
         absl::StrAppend(&message, " (certificate: ", X509_verify_cert_error_string(verify), ")");
       }
       return absl::InvalidArgumentError(message);
@@ -329,14 +327,14 @@ absl::StatusOr<std::string> TlsSession::ExportChannelBinding() const {
     return absl::FailedPreconditionError("tls-exporter: the TLS handshake is not done");
   }
   if (SSL_version(ssl_) != TLS1_3_VERSION) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "tls-exporter channel binding needs TLS 1.3 (RFC 9266), this is ",
-        std::string(VersionName())));
+    return absl::FailedPreconditionError(
+        absl::StrCat("tls-exporter channel binding needs TLS 1.3 (RFC 9266), this is ",
+                     std::string(VersionName())));
   }
   std::string binding(kChannelBindingBytes, '\0');
-  if (!SSL_export_keying_material(ssl_, reinterpret_cast<uint8_t*>(binding.data()),
-                                  binding.size(), kChannelBindingLabel,
-                                  sizeof(kChannelBindingLabel) - 1, nullptr, 0,
+  if (!SSL_export_keying_material(ssl_, reinterpret_cast<uint8_t*>(binding.data()), binding.size(),
+                                  kChannelBindingLabel, sizeof(kChannelBindingLabel) - 1, nullptr,
+                                  0,
                                   /*use_context=*/1)) {
     return tls_internal::SslStatus(absl::StatusCode::kInternal, "tls-exporter failed");
   }

@@ -3,16 +3,14 @@
 
 #include "net/tls/tls_session.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <malloc.h>
+#include <openssl/ssl.h>
 
 #include <fstream>
 #include <iostream>
 #include <memory>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
-#include <openssl/ssl.h>
 
 #include "absl/strings/str_cat.h"
 #include "net/tls/test_util.h"
@@ -67,10 +65,9 @@ class TlsSessionTest : public ::testing::Test {
     TlsSession server;
   };
   // Makes both sessions and pumps until quiet; the status is the pump's.
-  std::unique_ptr<Pair> Connect(const TlsContext& client_context,
-                                const TlsContext& server_context, const std::string& name,
-                                absl::Status* status, TlsClientSessionCache* cache = nullptr,
-                                size_t piece_bytes = 0) {
+  std::unique_ptr<Pair> Connect(const TlsContext& client_context, const TlsContext& server_context,
+                                const std::string& name, absl::Status* status,
+                                TlsClientSessionCache* cache = nullptr, size_t piece_bytes = 0) {
     auto client = TlsSession::Client(client_context, name, cache);
     auto server = TlsSession::Server(server_context);
     EXPECT_TRUE(client.ok()) << client.status();
@@ -169,7 +166,8 @@ TEST_F(TlsSessionTest, SniPicksTheCertificateOfTheDomain) {
   absl::Status status;
   auto refused = Connect(*client_context, *server_context, "other.example", &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(status.message()), HasSubstr("client: TLS handshake failed: CERTIFICATE_VERIFY_FAILED"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("client: TLS handshake failed: CERTIFICATE_VERIFY_FAILED"));
   EXPECT_THAT(std::string(status.message()), HasSubstr("Hostname mismatch"));
   EXPECT_TRUE(refused->client.failed());
 }
@@ -237,8 +235,7 @@ TEST_F(TlsSessionTest, ChannelBindingMatchesAcrossSidesAndDiffersPerConnection) 
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("needs TLS 1.3"));
 
   auto client = TlsSession::Client(*client_context, "a.example");
-  EXPECT_EQ(client->ExportChannelBinding().status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(client->ExportChannelBinding().status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(TlsSessionTest, CorruptedRecordIsAnErrorWithAnAlert) {
@@ -330,7 +327,8 @@ TEST_F(TlsSessionTest, MinimumVersionIsEnforced) {
   tls12.max_version = TlsVersion::k1_2;
   absl::Status status;
   Connect(*Client(tls12), *server_context, "a.example", &status);
-  EXPECT_THAT(std::string(status.message()), HasSubstr("server: TLS handshake failed: UNSUPPORTED_PROTOCOL"));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("server: TLS handshake failed: UNSUPPORTED_PROTOCOL"));
 }
 
 TEST_F(TlsSessionTest, ClientCertificateForS2s) {
@@ -398,7 +396,8 @@ TEST_F(TlsSessionTest, BadFilesGiveClearErrors) {
   std::ofstream(garbled) << "-----BEGIN CERTIFICATE-----\nnot base64\n";
   options.certificates = {{"a.example", garbled, a_.key_path}};
   context = TlsContext::CreateServer(options);
-  EXPECT_THAT(std::string(context.status().message()), HasSubstr("no PEM certificate chain in " + garbled));
+  EXPECT_THAT(std::string(context.status().message()),
+              HasSubstr("no PEM certificate chain in " + garbled));
 
   options.certificates = {{"a.example", a_.cert_path, b_.key_path}};
   context = TlsContext::CreateServer(options);
@@ -406,14 +405,16 @@ TEST_F(TlsSessionTest, BadFilesGiveClearErrors) {
 
   options.certificates = {{"a.example", a_.cert_path, a_.cert_path}};
   context = TlsContext::CreateServer(options);
-  EXPECT_THAT(std::string(context.status().message()), HasSubstr("no PEM private key in " + a_.cert_path));
+  EXPECT_THAT(std::string(context.status().message()),
+              HasSubstr("no PEM private key in " + a_.cert_path));
 
   options.certificates = {};
   EXPECT_FALSE(TlsContext::CreateServer(options).ok());
 
   TlsClientOptions client = client_options_;
   client.insecure_accept_any_certificate = true;  // And a CA file: ambiguous.
-  EXPECT_THAT(std::string(TlsContext::CreateClient(client).status().message()), HasSubstr("exactly one"));
+  EXPECT_THAT(std::string(TlsContext::CreateClient(client).status().message()),
+              HasSubstr("exactly one"));
   client = client_options_;
   client.ca_file = dir_ + "/nope.pem";
   EXPECT_THAT(std::string(TlsContext::CreateClient(client).status().message()),
@@ -442,8 +443,8 @@ TEST_F(TlsSessionTest, IdleSessionMemory) {
     }
     size_t after = mallinfo2().uordblks;
     size_t per_session = (after - before) / kSessions;
-    std::cout << (measure_server ? "server" : "client")
-              << " idle TLS 1.3 session: " << per_session << " heap bytes\n";
+    std::cout << (measure_server ? "server" : "client") << " idle TLS 1.3 session: " << per_session
+              << " heap bytes\n";
     RecordProperty(measure_server ? "server_idle_bytes" : "client_idle_bytes",
                    static_cast<int>(per_session));
     EXPECT_LT(per_session, 16384u);
