@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <thread>
 
 #include "absl/time/clock.h"
@@ -52,9 +53,17 @@ void PinToCore(unsigned core) {
   pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+// An owned payload moving through the ring (allocated by the producer,
+// freed by the consumer): the shape of a routed stanza.
+struct BytesPayload final : public MailPayload {
+  char bytes[100];
+};
+
 // Producer on the benchmark thread, consumer on its own thread. Flushes
-// after every `flush_every` messages of a `batch`-message iteration.
-void RunPair(benchmark::State& state, int64_t batch, int64_t flush_every) {
+// after every `flush_every` messages of a `batch`-message iteration; with
+// `owned_payload`, each message carries a heap-allocated BytesPayload.
+void RunPair(benchmark::State& state, int64_t batch, int64_t flush_every,
+             bool owned_payload = false) {
   Mailbox mailbox(2, kMailboxDepth);
   const ShardId producer_id(0);
   const ShardId consumer_id(1);
@@ -71,6 +80,7 @@ void RunPair(benchmark::State& state, int64_t batch, int64_t flush_every) {
     while (true) {
       size_t handled = consumer.Drain([&](ShardId, MailMessage& message) {
         checksum += message.value;
+        benchmark::DoNotOptimize(message.payload.get());
         ++consumed;
       });
       if (handled == 0 && producer_done.load(std::memory_order_acquire) &&
@@ -87,7 +97,9 @@ void RunPair(benchmark::State& state, int64_t batch, int64_t flush_every) {
     // adding more so the list stays short (what back-pressure would do).
     while (producer.Congested(consumer_id)) producer.Flush();
     for (int64_t i = 0; i < batch; ++i) {
-      producer.Post(consumer_id, MailMessage{1, produced++, nullptr});
+      std::unique_ptr<MailPayload> payload;
+      if (owned_payload) payload = std::make_unique<BytesPayload>();
+      producer.Post(consumer_id, MailMessage{1, produced++, std::move(payload)});
       if ((i + 1) % flush_every == 0) producer.Flush();
     }
   }
@@ -109,49 +121,8 @@ BENCHMARK(BM_MailboxBatched)->Arg(64)->Arg(256)->UseRealTime();
 void BM_MailboxUnbatched(benchmark::State& state) { RunPair(state, state.range(0), 1); }
 BENCHMARK(BM_MailboxUnbatched)->Arg(64)->Arg(256)->UseRealTime();
 
-// An owned payload moving through the ring (allocated by the producer,
-// freed by the consumer): the shape of a routed stanza.
-struct BytesPayload final : public MailPayload {
-  char bytes[100];
-};
-
 void BM_MailboxBatchedOwnedPayload(benchmark::State& state) {
-  const int64_t batch = state.range(0);
-  Mailbox mailbox(2, kMailboxDepth);
-  const ShardId consumer_id(1);
-  MailboxPort producer(&mailbox, ShardId(0), [](ShardId) {});
-  MailboxPort consumer(&mailbox, consumer_id, [](ShardId) {});
-  std::atomic<bool> producer_done{false};
-  std::atomic<uint64_t> produced_total{0};
-  uint64_t consumed = 0;
-  std::thread consumer_thread([&] {
-    PinToCore(1);
-    while (true) {
-      size_t handled = consumer.Drain([&](ShardId, MailMessage& message) {
-        benchmark::DoNotOptimize(message.payload.get());
-        ++consumed;
-      });
-      if (handled == 0 && producer_done.load(std::memory_order_acquire) &&
-          consumed == produced_total.load(std::memory_order_relaxed)) {
-        break;
-      }
-    }
-  });
-  PinToCore(0);
-  uint64_t produced = 0;
-  for (auto _ : state) {
-    while (producer.Congested(consumer_id)) producer.Flush();
-    for (int64_t i = 0; i < batch; ++i) {
-      producer.Post(consumer_id, MailMessage{1, produced++, std::make_unique<BytesPayload>()});
-    }
-    producer.Flush();
-  }
-  while (producer.Congested(consumer_id)) producer.Flush();
-  producer.Flush();
-  produced_total.store(produced, std::memory_order_relaxed);
-  producer_done.store(true, std::memory_order_release);
-  consumer_thread.join();
-  state.SetItemsProcessed(static_cast<int64_t>(produced));
+  RunPair(state, state.range(0), state.range(0), /*owned_payload=*/true);
 }
 BENCHMARK(BM_MailboxBatchedOwnedPayload)->Arg(256)->UseRealTime();
 

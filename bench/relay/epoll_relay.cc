@@ -390,15 +390,10 @@ class Worker {
 
 int Main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  auto listen = SocketAddress::Parse(absl::GetFlag(FLAGS_listen));
-  if (!listen.ok()) {
-    std::fprintf(stderr, "bad --listen: %s\n", listen.status().ToString().c_str());
-    return 2;
-  }
-  auto reservation = PortReservation::Create(*listen);
+  auto reservation = PortReservation::Parse(absl::GetFlag(FLAGS_listen));
   if (!reservation.ok()) {
-    std::fprintf(stderr, "%s\n", reservation.status().ToString().c_str());
-    return 1;
+    std::fprintf(stderr, "--listen: %s\n", reservation.status().ToString().c_str());
+    return 2;
   }
   uint32_t threads = absl::GetFlag(FLAGS_threads);
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());

@@ -268,15 +268,10 @@ int Main(int argc, char** argv) {
     return 2;
   }
   SetLogLevel(level);
-  auto listen = SocketAddress::Parse(absl::GetFlag(FLAGS_listen));
-  if (!listen.ok()) {
-    std::fprintf(stderr, "bad --listen: %s\n", listen.status().ToString().c_str());
-    return 2;
-  }
-  auto reservation = PortReservation::Create(*listen);
+  auto reservation = PortReservation::Parse(absl::GetFlag(FLAGS_listen));
   if (!reservation.ok()) {
-    std::fprintf(stderr, "%s\n", reservation.status().ToString().c_str());
-    return 1;
+    std::fprintf(stderr, "--listen: %s\n", reservation.status().ToString().c_str());
+    return 2;
   }
   const SocketAddress address = reservation->address();
   uint32_t shards = absl::GetFlag(FLAGS_shards);

@@ -86,7 +86,7 @@ done
 
 echo
 echo "# median (min..max) over $reps runs; window=$window per direction, 100-byte messages"
-printf '%-8s %11s %28s %22s %22s %10s %10s\n' server connections "messages/s" "p50 us" "p99 us" "client cpu%" "server cpu%"
+printf '%-8s %11s %28s %22s %22s %14s %14s %20s\n' server connections "messages/s" "p50 us" "p99 us" "client cpu%" "server cpu%" "server ns cpu/msg"
 awk '
   function field(name,   i, kv) {
     for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] }
@@ -100,6 +100,9 @@ awk '
     p99[key, n[key]] = field("p99_us")
     ccpu[key, n[key]] = field("client_cpu_percent")
     scpu[key, n[key]] = field("server_cpu_percent")
+    # Server CPU per relayed message: steadier than the rate when other
+    # work shares the cores.
+    sns[key, n[key]] = field("server_cpu_percent") * 1e7 / field("messages_per_second")
     if (!(key in seen)) { seen[key] = 1; order[++keys] = key }
   }
   function stats(arr, key, count,   i, j, v, t) {
@@ -111,8 +114,9 @@ awk '
   END {
     for (k = 1; k <= keys; k++) {
       key = order[k]; split(key, parts, " ")
-      printf "%-8s %11s %28s %22s %22s %10s %10s\n", parts[1], parts[2], stats(rate, key, n[key]),
-        stats(p50, key, n[key]), stats(p99, key, n[key]), stats(ccpu, key, n[key]), stats(scpu, key, n[key])
+      printf "%-8s %11s %28s %22s %22s %14s %14s %20s\n", parts[1], parts[2], stats(rate, key, n[key]),
+        stats(p50, key, n[key]), stats(p99, key, n[key]), stats(ccpu, key, n[key]), stats(scpu, key, n[key]),
+        stats(sns, key, n[key])
     }
   }' "$work/results"
 grep FAILED "$work/results" || true

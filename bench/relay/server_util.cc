@@ -33,6 +33,12 @@ absl::StatusOr<PortReservation> PortReservation::Create(const SocketAddress& add
   return reservation;
 }
 
+absl::StatusOr<PortReservation> PortReservation::Parse(const std::string& text) {
+  auto address = SocketAddress::Parse(text);
+  if (!address.ok()) return address.status();
+  return Create(*address);
+}
+
 PortReservation::PortReservation(PortReservation&& other) noexcept
     : fd_(other.fd_), address_(other.address_) {
   other.fd_ = -1;

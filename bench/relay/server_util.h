@@ -19,6 +19,8 @@ class PortReservation {
  public:
   // Binds `address`; if its port is 0, the kernel picks one.
   static absl::StatusOr<PortReservation> Create(const SocketAddress& address);
+  // Parses a "HOST:PORT" flag value, then Create()s.
+  static absl::StatusOr<PortReservation> Parse(const std::string& text);
   PortReservation(PortReservation&& other) noexcept;
   PortReservation& operator=(PortReservation&&) = delete;
   ~PortReservation();
