@@ -725,7 +725,17 @@ bool XmlTokenizer::Step(XmlEvent* event) {
     if (n == kUtf8Invalid) return Fail(C::kNotWellFormed, "invalid UTF-8");
     if (n == kUtf8Incomplete) return false;
     utf8_pending_size_ = 0;
-    return AcceptCodePoint(code_point) && false;
+    if (!AcceptCodePoint(code_point)) return false;
+    // In a name, carry on exactly as StepName() does after a character it
+    // decoded whole: the name limit is checked first (the character may
+    // have crossed it), then the name goes on. Returning to Next() instead
+    // would check the stanza limit first, and a split would change the
+    // error.
+    if (state_ == State::kStartName || state_ == State::kAttrName ||
+        state_ == State::kEndName) {
+      StepName();
+    }
+    return false;
   }
   const unsigned char c = in_[pos_];
   const bool name_start = c >= 0x80 || (kBytes.bits[c] & kNameStart);

@@ -193,7 +193,10 @@ class XmlTokenizer {
   // stream offset `limit_end`, whichever comes first. Scans stop at limits
   // (not only at buffer ends) so that any split of the input gives the same
   // events and errors.
+  // A limit may lie before this buffer (a multi-byte character that started
+  // before it ended in this buffer): then the scan ends at once.
   const unsigned char* ScanEnd(uint64_t limit_end) const {
+    if (limit_end <= consumed_before_) return in_;
     return in_ + std::min<uint64_t>(in_size_, limit_end - consumed_before_);
   }
   // One past the last byte a stanza may use, plus one (to detect excess).

@@ -394,6 +394,37 @@ TEST(XmlTokenizerTest, LimitErrorsDoNotDependOnSplits) {
             "error policy-violation");
 }
 
+TEST(XmlTokenizerTest, NameLimitCrossedInsideAMultiByteCharacter) {
+  // Found by xml_stanza_fuzz (tests/fuzz/README.md, split mismatch 1): a
+  // 4-byte character that starts on the name limit's last byte and is split
+  // byte by byte used to be finished in a buffer that began past the limit,
+  // so the next scan ran on unbounded (the name was accepted, or failed on
+  // a later byte with another condition).
+  const XmlLimits limits = SmallLimits();  // name_bytes_max = 10
+  const std::string emoji = "\xF0\x9F\x98\x80";
+  const std::string policy = "error policy-violation";
+  EXPECT_EQ(LastEvent("<s abcdefghij" + emoji + "='1'/>", limits), policy);
+  EXPECT_EQ(LastEvent("<s abcdefghij" + emoji + "x:y:z='1'/>", limits), policy);
+  EXPECT_EQ(LastEvent("<s><a abcdefghi" + emoji + "bc='1'/>", limits), policy);
+  EXPECT_EQ(LastEvent("<s><abcdefghi\xE4\xB8\xAD" "b/>", limits), policy);
+  EXPECT_EQ(LastEvent("<s><a></abcdefghij" + emoji + ">", limits), policy);
+  // One byte under: the name ends on the character's last byte, accepted.
+  EXPECT_EQ(LastEvent("<s abcdef" + emoji + "='1'/>", limits), "close");
+  // The fuzzer's input (without its first byte, which chose the splits).
+  const std::string finding =
+      "<sge ber.orbt\xEF\xBF\xBC\xF0\x9F\x98\x80" "a\xD5\xBC\xF0\x9F\x98\x80qt\xEF\xBF\xBC"
+      "\xF0\x9F\x98\x80" "a\xD5\xBC\xF0\x9F\x98\x80q.abber.\xEF\xBF\xBCorbt\xEF\xBF\xBC"
+      "\xF0\x9F\x98\x80" "a\xD5\xBC\xF0\x9F\x98\x80:.abber.\xEF\xBF\xBCorbt\xEF\xBF\xBC"
+      "\xF0\x9F\x98\x80" "a\xD5\xBC\xF0\x9F\x98\x80:y>hod\x07y>h";
+  XmlLimits fuzz_limits;
+  fuzz_limits.stanza_bytes_max = 4096;
+  fuzz_limits.depth_max = 16;
+  fuzz_limits.attributes_max = 16;
+  fuzz_limits.name_bytes_max = 64;
+  fuzz_limits.attribute_value_bytes_max = 512;
+  EXPECT_EQ(LastEvent(finding, fuzz_limits), policy);
+}
+
 TEST(XmlTokenizerTest, MemoryStaysBoundedWhateverIsFed) {
   XmlLimits limits;
   limits.stanza_bytes_max = 65536;
