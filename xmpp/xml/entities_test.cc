@@ -42,6 +42,15 @@ TEST(EntitiesTest, AttributeValueEquals) {
   EXPECT_TRUE(AttributeValueEquals("a&amp;b", "a&b"));
   EXPECT_FALSE(AttributeValueEquals("a&amp;b", "a&amp;b"));
   EXPECT_FALSE(AttributeValueEquals("&bad;", "&bad;"));
+  EXPECT_TRUE(AttributeValueEquals("a\tb\nc", "a b c"));
+  EXPECT_TRUE(AttributeValueEquals("a\r\nb", "a b"));
+  EXPECT_TRUE(AttributeValueEquals("urn:x&#58;y", "urn:x:y"));
+  EXPECT_TRUE(AttributeValueEquals("", ""));
+  EXPECT_FALSE(AttributeValueEquals("a\tb", "a\tb"));
+  EXPECT_FALSE(AttributeValueEquals("jabber:clien", "jabber:client"));
+  EXPECT_FALSE(AttributeValueEquals("jabber:clientx", "jabber:client"));
+  EXPECT_FALSE(AttributeValueEquals("jabber:client&amp;", "jabber:client"));
+  EXPECT_FALSE(AttributeValueEquals("jabber:server", "jabber:client"));
 }
 
 TEST(EntitiesTest, EscapesTextAndAttributes) {
