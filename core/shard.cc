@@ -186,6 +186,10 @@ void Shard::Run() {
       wait = declared;
     }
     absl::Status status = ring_->SubmitAndWait(wait, deadline);
+    // The wait may have lasted long: completions must see the time they
+    // arrive at, not the time the turn started (an idle timer armed from a
+    // stale clock would fire at once).
+    now_ = absl::Now();
     if (declared) port_->Awake();
     if (!status.ok()) LOG_ERROR("%s", status.ToString());
     ring_->DispatchCompletions();

@@ -96,7 +96,11 @@ void Connection::Close(CloseMode mode, absl::Status reason) {
     shard_->timers().Cancel(idle_timer_);
     idle_timer_ = kNoTimer;
   }
-  if (recv_armed_ && !recv_cancel_sent_) {
+  // An orderly close keeps reading (and discarding) until the peer closes
+  // too: closing a socket with unread bytes would send a reset, and a reset
+  // can destroy our last bytes (e.g. a stream error) before the peer reads
+  // them. An abort stops reading at once.
+  if (mode == CloseMode::kAbort && recv_armed_ && !recv_cancel_sent_) {
     shard_->ring().CancelOp(recv_token_);
     recv_cancel_sent_ = true;
   }
@@ -170,6 +174,18 @@ void Connection::OnRecv(const Completion& completion) {
   }
   if (completion.more()) return;
   recv_armed_ = false;
+  if (state_ == State::kClosing) {
+    // Draining after an orderly close: keep going until the peer's FIN.
+    if (completion.result == 0 || close_mode_ == CloseMode::kAbort) {
+      peer_closed_ = true;
+    } else if (completion.result == -ENOBUFS || completion.result > 0) {
+      rearm_recv_ = true;
+      shard_->ScheduleTurnWork(this);
+    } else {
+      peer_closed_ = true;  // an error: nothing more will come
+    }
+    return;
+  }
   if (state_ != State::kOpen) return;
   if (completion.result == 0) {
     Close(CloseMode::kOrderly, absl::OkStatus());
@@ -240,15 +256,37 @@ void Connection::RunTurnWork() {
     carried.swap(carry_);
     handler_->OnReceive(*this, carried);
   }
-  if (state_ == State::kOpen && rearm_recv_ && !recv_armed_ && !reading_paused_) ArmRecv();
+  bool draining = state_ == State::kClosing && close_mode_ == CloseMode::kOrderly && !peer_closed_;
+  if ((state_ == State::kOpen || draining) && rearm_recv_ && !recv_armed_ && !reading_paused_) {
+    ArmRecv();
+  }
   FlushSend();
   MaybeFinish();
 }
 
 void Connection::MaybeFinish() {
-  if (recv_armed_ || send_in_flight_) return;
+  if (send_in_flight_) return;
+  if (recv_armed_ && !(state_ == State::kClosing && close_mode_ == CloseMode::kOrderly)) return;
   if (state_ == State::kClosing) {
-    if (close_mode_ == CloseMode::kOrderly && !send_queue_.empty()) return;
+    if (close_mode_ == CloseMode::kOrderly) {
+      if (!send_queue_.empty()) return;
+      if (!write_shut_down_) {
+        // Everything is sent: FIN, then wait for the peer's (bounded by
+        // close_timeout) while the receive discards what still arrives.
+        write_shut_down_ = true;
+        shutdown(fd_, SHUT_WR);
+      }
+      // A stopping shard does not wait for peers: its bytes are sent.
+      if (!shard_->stopping() &&
+          (recv_armed_ || (rearm_recv_ && !peer_closed_ && !reading_paused_))) {
+        return;
+      }
+      if (recv_armed_ && !recv_cancel_sent_) {
+        shard_->ring().CancelOp(recv_token_);
+        recv_cancel_sent_ = true;
+      }
+      if (recv_armed_) return;
+    }
     state_ = State::kDone;
     if (close_timer_ != kNoTimer) {
       shard_->timers().Cancel(close_timer_);

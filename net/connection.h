@@ -13,8 +13,11 @@
 //   in flight at a time and later bytes wait for the next turn.
 // - Back-pressure: PauseReading() cancels the receive; ResumeReading() arms
 //   it again. Nothing already received is lost.
-// - Close: Close(kOrderly) stops reading, sends what is queued (bounded by
-//   close_timeout), then closes; Close(kAbort) drops the queue and resets.
+// - Close: Close(kOrderly) sends what is queued, then shuts down its write
+//   side and keeps reading (discarding) until the peer closes too, so that
+//   unread input never turns the close into a reset that could destroy our
+//   last bytes; all of it bounded by close_timeout, after which it aborts.
+//   Close(kAbort) drops the queue, stops reading and resets.
 //   The fd is closed, and OnClosed() called, only after every operation the
 //   connection has on the ring has completed; the object is freed at the end
 //   of that loop turn.
@@ -156,6 +159,8 @@ class Connection final : public RingClient, public TurnWork {
   bool recv_cancel_sent_ = false;
   bool reading_paused_ = false;
   bool rearm_recv_ = false;
+  bool peer_closed_ = false;
+  bool write_shut_down_ = false;
 
   std::deque<std::string> send_queue_;
   size_t send_front_offset_ = 0;

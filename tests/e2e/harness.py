@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -91,5 +92,9 @@ class Server:
                 self.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-                raise AssertionError("ringletd did not stop within %ss" % timeout)
+                raise AssertionError("ringletd did not stop within %ss:\n%s"
+                                     % (timeout, "".join(self.log[-50:])))
+        if self.process.returncode != 0:
+            print("ringletd exited with %d; its log ends:\n%s"
+                  % (self.process.returncode, "".join(self.log[-50:])), file=sys.stderr)
         return self.process.returncode

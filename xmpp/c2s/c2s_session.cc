@@ -7,7 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
 #include "core/log.h"
+#include "xmpp/im/disco.h"
+#include "xmpp/im/ping.h"
 #include "xmpp/im/roster.h"
+#include "xmpp/im/version.h"
 #include "xmpp/sasl/plain.h"
 #include "xmpp/sasl/scram_primitives.h"
 #include "xmpp/xml/forwarder.h"
@@ -23,7 +26,6 @@ constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
 constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
 constexpr std::string_view kNsStreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
 constexpr std::string_view kNsStanzaErrors = "urn:ietf:params:xml:ns:xmpp-stanzas";
-constexpr std::string_view kNsPing = "urn:xmpp:ping";
 constexpr size_t kResourceBytesMax = 1023;
 
 std::string S(std::string_view v) { return std::string(v); }
@@ -555,16 +557,40 @@ void C2sSession::OnServerIq(const xml::ElementView& iq, std::string_view bytes) 
   std::string type = iq.Attribute("type").value_or("");
   if (type == "result" || type == "error") return;  // nothing of ours is pending
   xml::ElementView payload = iq.FirstChild();
-  if (payload && payload.Is("ping", kNsPing) && type == "get") {
-    ReplyResult(iq);
+  std::string id = iq.Attribute("id").value_or("");
+  std::optional<std::string> to = iq.Attribute("to");
+  bool to_account = to.has_value() && *to != jid_.domain();
+  std::string from = to.value_or(jid_.domain());
+  std::string me = jid_.ToString();
+  if (payload && payload.Is("query", im::kNsRoster) && !(to.has_value() && !to_account)) {
+    OnRosterIq(iq, bytes);
+    return;
+  }
+  if (im::IsPingRequest(iq)) {
+    Write(im::BuildPingResult(id, from, me));
     return;
   }
   if (payload && payload.Is("session", kNsSession) && type == "set") {
     ReplyResult(iq);  // RFC 3921 session establishment: a no-op since RFC 6121
     return;
   }
-  if (payload && payload.Is("query", im::kNsRoster)) {
-    OnRosterIq(iq, bytes);
+  if (auto disco = im::ParseDiscoRequest(iq); disco.has_value() && disco->node.empty()) {
+    if (disco->kind == im::DiscoKind::kItems) {
+      Write(im::BuildDiscoItemsResult(id, from, me, "", {}));
+    } else if (to_account) {
+      const std::vector<std::string> features;
+      if (auto reply = im::BuildAccountDiscoInfo(id, from, me, true, features)) Write(*reply);
+    } else {
+      const std::vector<std::string> features = {"urn:xmpp:ping", "jabber:iq:version",
+                                                 "msgoffline", "urn:xmpp:delay"};
+      Write(im::BuildServerDiscoInfo(id, from, me, features));
+    }
+    return;
+  }
+  if (!to_account && im::IsVersionRequest(iq)) {
+    im::SoftwareVersion version;
+    version.version = service_->config().server_version;
+    Write(im::BuildVersionResult(id, from, me, version));
     return;
   }
   ReplyError(iq, bytes, im::StanzaErrorCondition::kServiceUnavailable);

@@ -9,6 +9,8 @@
 #include "core/check.h"
 #include "core/log.h"
 #include "core/stable_hash.h"
+#include "xmpp/im/disco.h"
+#include "xmpp/im/ping.h"
 #include "xmpp/im/roster.h"
 #include "xmpp/xml/forwarder.h"
 #include "xmpp/xml/serializer.h"
@@ -119,15 +121,18 @@ ShardId Router::HomeOf(const Jid& jid) const {
 void Router::Bind(LocalSession* session) {
   const Jid& jid = session->full_jid();
   DCHECK(HomeOf(jid) == shard_->id());
-  UserSessions& user = users_[jid.Bare().ToString()];
-  for (LocalSession* other : std::vector<LocalSession*>(user.sessions)) {
-    if (other->full_jid() == jid) {
-      // The newest session wins; the old one is told why it goes.
-      Unbind(other);
-      other->Kick("conflict", "Replaced by a new session with the same resource");
+  std::string bare = jid.Bare().ToString();
+  // The newest session wins; the old one is told why it goes. Unbind() may
+  // erase the user's entry, so look it up again afterwards.
+  if (auto it = users_.find(bare); it != users_.end()) {
+    for (LocalSession* other : std::vector<LocalSession*>(it->second.sessions)) {
+      if (other->full_jid() == jid) {
+        Unbind(other);
+        other->Kick("conflict", "Replaced by a new session with the same resource");
+      }
     }
   }
-  user.sessions.push_back(session);
+  users_[bare].sessions.push_back(session);
   ++session_count_;
 }
 
@@ -232,9 +237,7 @@ void Router::DeliverLocal(std::unique_ptr<RoutedStanza> stanza) {
       SendPresence(stanza->to.Bare(), stanza->from.Bare(), "unsubscribed");
       break;
     case im::DeliveryAction::kHandleByServer:
-      // An iq to a user's bare JID, answered on the user's behalf (RFC 6121
-      // §8.5.2.1.3). No such service is offered for other users yet.
-      Bounce(*stanza, im::StanzaErrorCondition::kServiceUnavailable);
+      AnswerForAccount(*stanza);
       break;
   }
 }
@@ -269,6 +272,40 @@ void Router::FlushOffline(LocalSession& session) {
   }
   absl::Status deleted = writer().DeleteOfflineMessages(user, messages->back().id);
   if (!deleted.ok()) LOG_ERROR("deleting offline messages of %s: %s", user, deleted.ToString());
+}
+
+void Router::AnswerForAccount(RoutedStanza& stanza) {
+  // An iq to a user's bare JID, answered on the user's behalf (RFC 6121
+  // §8.5.2.1.3): disco#info (XEP-0030 §3.1, shown to contacts with a
+  // presence subscription) and ping; anything else is unavailable.
+  xml::ElementView iq = parser_.Parse(stanza.bytes, client_namespaces_);
+  std::string account = stanza.to.Bare().ToString();
+  std::string requester = stanza.from.ToString();
+  std::optional<std::string> reply;
+  if (im::IsPingRequest(iq)) {
+    reply = im::BuildPingResult(stanza.id, account, requester);
+  } else if (auto disco = im::ParseDiscoRequest(iq);
+             disco.has_value() && disco->kind == im::DiscoKind::kInfo && disco->node.empty()) {
+    bool allowed = stanza.from.Bare() == stanza.to.Bare();
+    if (auto roster = writer_->GetRoster(account); roster.ok()) {
+      for (const RosterItem& item : roster->items) {
+        if (item.jid == stanza.from.Bare().ToString() && HasFrom(item.subscription)) allowed = true;
+      }
+    }
+    reply = im::BuildAccountDiscoInfo(stanza.id, account, requester, allowed, {});
+  }
+  if (!reply.has_value()) {
+    Bounce(stanza, im::StanzaErrorCondition::kServiceUnavailable);
+    return;
+  }
+  auto result = std::make_unique<RoutedStanza>();
+  result->kind = StanzaKind::kIq;
+  result->type = "result";
+  result->id = stanza.id;
+  result->from = stanza.to;
+  result->to = stanza.from;
+  result->bytes = std::move(*reply);
+  Send(std::move(result));
 }
 
 void Router::AnswerProbe(RoutedStanza& stanza) {

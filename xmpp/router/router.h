@@ -151,6 +151,7 @@ class Router final : public ShardService, public TurnWork {
   void ApplySubscription(im::SubscriptionEvent event, const Jid& user, const Jid& contact,
                          RoutedStanza* stanza);
   void AnswerProbe(RoutedStanza& stanza);
+  void AnswerForAccount(RoutedStanza& stanza);
   void StoreOffline(RoutedStanza& stanza);
   void FlushOffline(LocalSession& session);
   void Send(std::unique_ptr<RoutedStanza> stanza);

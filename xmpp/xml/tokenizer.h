@@ -209,6 +209,17 @@ class XmlTokenizer {
   // UTF-8 sequence (checked) or a forbidden control byte (an error).
   void ConsumeCharacter(unsigned char lead);
 
+  // Fast paths: read whole constructs that lie in the current buffer and
+  // within every limit, in one go (see the comment above StanzaStop() in
+  // tokenizer.cc). Each leaves the tokenizer exactly where the byte-by-byte
+  // states would have, or backs off to the last such point.
+  size_t StanzaStop() const;
+  size_t ScanSimpleName(size_t begin, uint32_t* colon) const;
+  bool FastInTag(XmlEvent* event, bool* progressed);
+  bool FastLt(XmlEvent* event, bool* progressed);
+  bool FastReference(size_t* at) const;
+  size_t FastChar(size_t at) const;
+
   bool StepName();
   bool OnStartName(std::string_view name);
   bool OnAttrName(std::string_view name);
