@@ -8,6 +8,7 @@ server answers ping; the roster survives a restart.
 import asyncio
 import logging
 import os
+import ssl
 import sys
 import unittest
 
@@ -42,8 +43,10 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler("message", lambda m: self.messages.put_nowait(m))
         self.add_event_handler("presence_available", lambda p: self.presences.put_nowait(p))
         self.add_event_handler("presence_subscribe", lambda p: self.subscriptions.put_nowait(p))
-        self.add_event_handler("failed_auth", lambda *_: self.started.done() or
+        self.add_event_handler("failed_all_auth", lambda *_: self.started.done() or
                                self.started.set_exception(AssertionError("auth failed")))
+        self.add_event_handler("disconnected", lambda *_: self.started.done() or
+                               self.started.set_exception(AssertionError("disconnected")))
         self.register_plugin("xep_0199")  # ping
         self.register_plugin("xep_0203")  # delayed delivery
         # Subscriptions are answered by the test, not automatically.
@@ -56,10 +59,17 @@ class Client(slixmpp.ClientXMPP):
         if not self.started.done():
             self.started.set_result(True)
 
-    async def login(self):
-        self.connect(("127.0.0.1", self.ringlet.port), disable_starttls=True,
-                     force_starttls=False)
+    async def login(self, direct_tls=False):
+        # The server's certificate is the self-signed one ringletd made.
+        self.ssl_context.check_hostname = False
+        self.ssl_context.verify_mode = ssl.CERT_NONE
+        if direct_tls:
+            self.enable_direct_tls = True
+            self.connect(("127.0.0.1", self.ringlet.tls_port), use_ssl=True)
+        else:
+            self.connect(("127.0.0.1", self.ringlet.port), force_starttls=True)
         await asyncio.wait_for(self.started, TIMEOUT)
+        self.used_mechanism = self["feature_mechanisms"].mech.name if self["feature_mechanisms"].mech else None
 
 
 async def expect(queue, predicate=lambda item: True):
@@ -83,7 +93,7 @@ class C2sSlixmppTest(unittest.TestCase):
     def setUp(self):
         self.alice_jid, self.bob_jid, self.carol_jid = pick_users(2)
         self.server = harness.Server(
-            shards=2, flags=["--require-tls=false"],
+            shards=2,
             accounts=[(j, PASSWORD) for j in (self.alice_jid, self.bob_jid, self.carol_jid)])
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
@@ -144,6 +154,23 @@ class C2sSlixmppTest(unittest.TestCase):
             self.assertEqual(message["body"], "while you were out")
             self.assertTrue(message["delay"]["stamp"])
             await close(alice, carol)
+        self.run_async(scenario())
+
+    def test_direct_tls_login(self):
+        async def scenario():
+            alice = Client(self.alice_jid, PASSWORD, self.server)
+            await alice.login(direct_tls=True)
+            await alice["xep_0199"].ping(jid=slixmpp.JID(DOMAIN), timeout=TIMEOUT)
+            await close(alice)
+        self.run_async(scenario())
+
+    def test_starttls_with_scram_sha_256(self):
+        async def scenario():
+            alice = Client(self.alice_jid, PASSWORD, self.server)
+            await alice.login()
+            self.assertTrue(alice.is_connected())
+            self.assertIn("SCRAM-SHA", alice.used_mechanism or "")
+            await close(alice)
         self.run_async(scenario())
 
     def test_wrong_password_is_refused(self):

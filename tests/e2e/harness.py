@@ -52,8 +52,11 @@ class Server:
         for jid, password in accounts:
             self.ctl("user", "add", jid, password)
         self.log = []
+        # A unix socket path must stay under 108 bytes: keep it in /tmp.
+        self.admin_socket = os.path.join(tempfile.mkdtemp(prefix="ringlet-"), "admin.sock")
         self.process = subprocess.Popen(
-            [RINGLETD, "--c2s-listen=127.0.0.1:0", "--data-dir=" + self.data_dir,
+            [RINGLETD, "--c2s-listen=127.0.0.1:0", "--c2s-tls-listen=127.0.0.1:0",
+             "--admin-socket=" + self.admin_socket, "--data-dir=" + self.data_dir,
              "--domain=" + domain, "--shards=%d" % shards, "--pin-shards=false", *flags],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.port = None
@@ -63,9 +66,11 @@ class Server:
             if not line:
                 break
             self.log.append(line)
-            match = re.search(r"c2s on 127\.0\.0\.1:(\d+)", line)
+            match = re.search(r"c2s on 127\.0\.0\.1:(\d+), c2s direct TLS on 127\.0\.0\.1:(\d+)",
+                              line)
             if match:
                 self.port = int(match.group(1))
+                self.tls_port = int(match.group(2))
                 break
         if self.port is None:
             self.process.kill()

@@ -22,7 +22,9 @@ if not os.path.exists(RINGLETD):
 
 def start(*flags):
     data_dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
-    process = subprocess.Popen([RINGLETD, "--c2s-listen=127.0.0.1:0", "--data-dir=" + data_dir,
+    process = subprocess.Popen([RINGLETD, "--c2s-listen=127.0.0.1:0", "--c2s-tls-listen=",
+                                "--admin-socket=" + tempfile.mkdtemp(prefix="ringlet-") + "/a.sock",
+                                "--data-dir=" + data_dir,
                                 "--domain=example.org", *flags],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.time() + 10

@@ -27,8 +27,13 @@ C2sService::C2sService(Shard* shard, ConnectionTable* table, Router* router,
 
 C2sService::~C2sService() = default;
 
-void C2sService::Accept(Connection& connection) {
-  connection.set_handler(new C2sSession(this, &connection));
+void C2sService::Accept(Connection& connection, bool direct_tls) {
+  auto* session = new C2sSession(this, &connection);
+  connection.set_handler(session);
+  if (direct_tls && !session->StartTls()) {
+    connection.Close(CloseMode::kAbort, absl::InternalError("TLS session creation failed"));
+    return;
+  }
   connection.Start();
 }
 

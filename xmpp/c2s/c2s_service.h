@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "core/shard.h"
 #include "net/connection_table.h"
+#include "net/tls/tls_context.h"
 #include "storage/storage.h"
 #include "xmpp/router/router.h"
 #include "xmpp/xml/limits.h"
@@ -31,6 +32,8 @@ class C2sSession;
 struct C2sConfig {
   std::vector<std::string> domains;  // canonical; the first is the default
   bool require_tls = true;
+  // The server TLS context (STARTTLS and direct TLS), or null: no TLS.
+  const TlsContext* tls = nullptr;
   xml::XmlLimits xml_limits;
   uint32_t sasl_attempts_max = 3;
   uint32_t auth_failures_per_address_max = 20;  // per minute, per shard
@@ -47,8 +50,9 @@ class C2sService final : public ShardService {
              const C2sConfig* config);
   ~C2sService() override;
 
-  // Starts a session on a newly accepted connection.
-  void Accept(Connection& connection);
+  // Starts a session on a newly accepted connection; `direct_tls` for the
+  // XEP-0368 port, where TLS starts with the first byte.
+  void Accept(Connection& connection, bool direct_tls = false);
 
   Shard& shard() { return *shard_; }
   Router& router() { return *router_; }

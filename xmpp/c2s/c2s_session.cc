@@ -64,10 +64,75 @@ void C2sSession::Adopt(C2sService* service, Connection* connection) {
 
 void C2sSession::OnReceive(Connection& connection, std::string_view bytes) {
   if (state_ == State::kClosing) return;
-  Process(bytes);
+  if (tls_ == nullptr) {
+    std::string rest = Process(bytes);
+    if (rest.empty() || tls_ == nullptr) return;
+    // The client started its TLS handshake right after <starttls/>.
+    bytes = rest;
+    plaintext_.clear();
+    absl::Status status = tls_->Feed(bytes, &plaintext_);
+    Transmit("");
+    if (!status.ok()) {
+      state_ = State::kClosing;
+      connection_->Close(CloseMode::kAbort, status);
+      return;
+    }
+  } else {
+    plaintext_.clear();
+    absl::Status status = tls_->Feed(bytes, &plaintext_);
+    Transmit("");  // handshake records, alerts
+    if (!status.ok()) {
+      LOG_DEBUG("conn %x: %s", connection_->id().value(), status.ToString());
+      state_ = State::kClosing;
+      if (bound_) EndSession();
+      connection_->Close(CloseMode::kAbort, status);
+      return;
+    }
+    if (tls_->peer_closed()) {
+      if (bound_) EndSession();
+      state_ = State::kClosing;
+      connection_->Close(CloseMode::kOrderly);
+      return;
+    }
+  }
+  if (plaintext_.empty()) return;
+  std::string plaintext;
+  plaintext.swap(plaintext_);
+  Process(plaintext);
 }
 
-void C2sSession::Process(std::string_view bytes) {
+bool C2sSession::StartTls() {
+  const TlsContext* context = service_->config().tls;
+  if (context == nullptr) return false;
+  auto session = TlsSession::Server(*context);
+  if (!session.ok()) {
+    LOG_ERROR("TLS session: %s", session.status().ToString());
+    return false;
+  }
+  tls_ = std::make_unique<TlsSession>(std::move(*session));
+  return true;
+}
+
+void C2sSession::Transmit(std::string bytes) {
+  if (tls_ == nullptr || starting_tls_) {
+    if (!bytes.empty()) Write(std::move(bytes));
+    return;
+  }
+  if (!bytes.empty() && tls_->handshake_done()) {
+    absl::Status status = tls_->Write(bytes);
+    if (!status.ok()) LOG_DEBUG("conn %x: TLS write: %s", connection_->id().value(), status.ToString());
+  }
+  if (tls_->HasCiphertext()) {
+    absl::Status status = connection_->Send(tls_->TakeCiphertext());
+    if (status.code() == absl::StatusCode::kResourceExhausted) {
+      state_ = State::kClosing;
+      if (bound_) EndSession();
+      connection_->Close(CloseMode::kAbort, status);
+    }
+  }
+}
+
+std::string C2sSession::Process(std::string_view bytes) {
   tokenizer_->Feed(bytes);
   feed_ = bytes;
   feed_start_offset_ = tokenizer_->stream_offset();
@@ -75,7 +140,7 @@ void C2sSession::Process(std::string_view bytes) {
     xml::XmlEvent event = tokenizer_->Next();
     switch (event.type) {
       case xml::XmlEventType::kNeedMore:
-        return;
+        return "";
       case xml::XmlEventType::kStreamOpen:
         OnStreamOpen();
         break;
@@ -88,31 +153,47 @@ void C2sSession::Process(std::string_view bytes) {
         Write("</stream:stream>");
         state_ = State::kClosing;
         connection_->Close(CloseMode::kOrderly);
-        return;
+        return "";
       case xml::XmlEventType::kError:
         StreamError(xml::StreamErrorName(event.error.condition), event.error.detail);
-        return;
+        return "";
     }
+    uint64_t consumed = tokenizer_->stream_offset() - feed_start_offset_;
+    std::string_view rest = feed_.substr(std::min<uint64_t>(consumed, feed_.size()));
     if (handing_over_) {
       // Everything after the element that completed SASL belongs to the new
       // stream, which the home shard reads.
-      uint64_t consumed = tokenizer_->stream_offset() - feed_start_offset_;
-      carried_input_ = S(feed_.substr(std::min<uint64_t>(consumed, feed_.size())));
-      return;
+      carried_input_ = S(rest);
+      return "";
+    }
+    if (starting_tls_) {
+      // What follows <starttls/> is the client's TLS handshake, not XML.
+      starting_tls_ = false;
+      tokenizer_ = std::make_unique<xml::XmlTokenizer>(service_->config().xml_limits);
+      state_ = State::kAwaitStream;
+      header_sent_ = false;
+      return rest.empty() ? std::string() : S(rest);
     }
     if (restart_stream_) {
       restart_stream_ = false;
       state_ = State::kAwaitStream;
       header_sent_ = false;
       tokenizer_->RestartStream();
+      // The new stream starts with the rest of this buffer.
+      feed_ = rest;
       feed_start_offset_ = tokenizer_->stream_offset();
     }
   }
+  return "";
 }
 
 void C2sSession::Write(std::string bytes) {
   if (state_ == State::kClosing && bytes.rfind("</stream:stream>", 0) != 0 &&
       bytes.find("stream:error") == std::string::npos) {
+    return;
+  }
+  if (tls_ != nullptr && !starting_tls_) {
+    Transmit(std::move(bytes));
     return;
   }
   absl::Status status = connection_->Send(std::move(bytes));
@@ -206,13 +287,30 @@ void C2sSession::SendFeatures() {
   xml::XmlWriter w(&out);
   w.Open("stream:features");
   if (!authenticated_) {
-    bool tls_active = false;  // TLS arrives with net/tls
+    bool tls_active = tls_ != nullptr;
+    if (!tls_active && config.tls != nullptr) {
+      w.Open("starttls").Attribute("xmlns", kNsTls);
+      if (config.require_tls) w.Open("required").Close();
+      w.Close();
+    }
     if (!config.require_tls || tls_active) {
       w.Open("mechanisms").Attribute("xmlns", kNsSasl);
+      if (tls_active && tls_->ExportChannelBinding().ok()) {
+        // Channel binding (RFC 9266 tls-exporter) needs TLS 1.3.
+        w.Open("mechanism").Text("SCRAM-SHA-256-PLUS").Close();
+        w.Open("mechanism").Text("SCRAM-SHA-1-PLUS").Close();
+      }
       w.Open("mechanism").Text("SCRAM-SHA-256").Close();
       w.Open("mechanism").Text("SCRAM-SHA-1").Close();
+      // PLAIN sends the password itself: only inside TLS, unless the
+      // operator allowed clear-text streams (--require_tls=false).
       w.Open("mechanism").Text("PLAIN").Close();
       w.Close();
+      if (tls_active && tls_->ExportChannelBinding().ok()) {
+        w.Open("sasl-channel-binding").Attribute("xmlns", "urn:xsf:sasl-cb:0");
+        w.Open("channel-binding").Attribute("type", "tls-exporter").Close();
+        w.Close();
+      }
     }
   } else {
     w.Open("bind").Attribute("xmlns", kNsBind).Close();
@@ -237,10 +335,16 @@ void C2sSession::OnElement(std::string_view element) {
       scram_.reset();
       AuthFailed("aborted");
     } else if (view.Is("starttls", kNsTls)) {
-      // Not offered (TLS is not configured in this build): RFC 6120 §5.4.2.2.
-      Write("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>");
-      state_ = State::kClosing;
-      connection_->Close(CloseMode::kOrderly);
+      if (tls_ != nullptr || service_->config().tls == nullptr || !StartTls()) {
+        // Not offered, or already active: RFC 6120 §5.4.2.2.
+        Write("<failure xmlns='urn:ietf:params:xml:ns:xmpp-tls'/></stream:stream>");
+        state_ = State::kClosing;
+        connection_->Close(CloseMode::kOrderly);
+        return;
+      }
+      // <proceed/> goes out in clear; everything after it is TLS.
+      starting_tls_ = true;
+      Write("<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
     } else if (view.Is("message", xml::kNsClient) || view.Is("presence", xml::kNsClient) ||
                view.Is("iq", xml::kNsClient)) {
       StreamError("not-authorized", "Authenticate first");
@@ -276,7 +380,7 @@ void C2sSession::OnAuth(const xml::ElementView& auth) {
     AuthFailed("malformed-request", "An exchange is already in progress");
     return;
   }
-  if (config.require_tls) {
+  if (config.require_tls && tls_ == nullptr) {
     AuthFailed("encryption-required");
     return;
   }
@@ -320,13 +424,22 @@ void C2sSession::OnAuth(const xml::ElementView& auth) {
     return;
   }
   sasl::ScramMechanism scram;
-  if (!sasl::ParseScramMechanism(mechanism_, &scram) || scram.plus) {
+  std::optional<std::string> binding;
+  if (tls_ != nullptr) {
+    if (auto exported = tls_->ExportChannelBinding(); exported.ok()) binding = *exported;
+  }
+  if (!sasl::ParseScramMechanism(mechanism_, &scram) || (scram.plus && !binding.has_value())) {
     AuthFailed("invalid-mechanism");
     return;
   }
   sasl::ScramServerOptions options;
   options.mechanism = scram;
+  // A client that says "y" (it could bind, but thinks we cannot) is not
+  // treated as a downgrade: we bind only with tls-exporter (RFC 9266), and
+  // a client that knows only tls-unique (which TLS 1.3 lacks) legitimately
+  // falls back to plain SCRAM. XEP-0440 tells clients which type we have.
   options.plus_offered = false;
+  if (binding.has_value()) options.channel_binding_data = *binding;
   options.decoy_key = "ringlet-decoy";
   scram_ = std::make_unique<sasl::ScramServer>(options);
   sasl::SaslStatus status = scram_->ReceiveClientFirst(initial);

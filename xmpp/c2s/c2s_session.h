@@ -28,6 +28,7 @@
 #include "core/mailbox.h"
 #include "core/timer_queue.h"
 #include "net/connection.h"
+#include "net/tls/tls_session.h"
 #include "xmpp/c2s/c2s_service.h"
 #include "xmpp/im/stanza_error.h"
 #include "xmpp/jid/jid.h"
@@ -47,6 +48,9 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
   void Adopt(C2sService* service, Connection* connection);
   // The server is stopping: system-shutdown.
   void Shutdown();
+  // Starts TLS on this connection (STARTTLS after <proceed/>, or at once on
+  // the direct TLS port). Returns false if no session could be made.
+  bool StartTls();
 
   // ConnectionHandler
   void OnReceive(Connection& connection, std::string_view bytes) override;
@@ -66,7 +70,12 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
  private:
   enum class State { kAwaitStream, kOpen, kClosing };
 
-  void Process(std::string_view bytes);
+  // Feeds plaintext XML to the tokenizer and handles its events. Returns
+  // the bytes that follow an element after which the input changes hands
+  // (STARTTLS: they are TLS records), or "" if all were consumed.
+  std::string Process(std::string_view bytes);
+  // Sends `bytes`, through TLS when it is up.
+  void Transmit(std::string bytes);
   void OnStreamOpen();
   void OnElement(std::string_view element);
   void SendStreamHeader();
@@ -103,6 +112,9 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
   uint64_t feed_start_offset_ = 0;
   bool restart_stream_ = false;
   bool handing_over_ = false;
+  bool starting_tls_ = false;
+  std::unique_ptr<TlsSession> tls_;
+  std::string plaintext_;
   std::string carried_input_;
 
   std::string stream_id_;

@@ -28,13 +28,21 @@
 #include "net/net_flags.h"
 #include "storage/rocksdb_storage.h"
 #include "storage/storage_flags.h"
+#include "net/tls/certificate.h"
+#include "net/tls/tls_context.h"
+#include "net/tls/tls_flags.h"
+#include "xmpp/admin/admin_flags.h"
+#include "xmpp/admin/admin_service.h"
 #include "xmpp/c2s/c2s_flags.h"
 #include "xmpp/c2s/c2s_service.h"
 #include "xmpp/router/router.h"
 
 ABSL_FLAG(std::vector<std::string>, c2s_listen, {"[::]:5222"},
-          "Client-to-server listening addresses, HOST:PORT, comma-separated "
+          "Client-to-server listening addresses (STARTTLS), HOST:PORT, comma-separated "
           "(IPv6 in brackets). Port 0 picks a free port (logged at start-up).");
+ABSL_FLAG(std::vector<std::string>, c2s_tls_listen, {"[::]:5223"},
+          "Client-to-server direct TLS (XEP-0368) listening addresses, like --c2s_listen; "
+          "empty to disable.");
 
 namespace ringlet {
 namespace {
@@ -108,24 +116,78 @@ int Main(int argc, char** argv) {
   xmpp::RouterConfig router_config;
   router_config.domains = c2s_config->domains;
 
-  std::vector<SocketAddress> addresses;
-  std::vector<int> reservations;
-  for (const std::string& text : absl::GetFlag(FLAGS_c2s_listen)) {
-    auto address = SocketAddress::Parse(text);
-    if (!address.ok()) {
-      std::fprintf(stderr, "ringletd: --c2s_listen: %s\n",
-                   std::string(address.status().message()).c_str());
-      return 2;
-    }
-    if (address->port() == 0) {
-      auto reservation = ReservePort(&*address);
-      if (!reservation.ok()) {
-        std::fprintf(stderr, "ringletd: %s\n", std::string(reservation.status().message()).c_str());
+  // TLS: the configured certificates, or a self-signed one in the data dir.
+  auto certificates = TlsCertificatesFromFlags();
+  auto min_version = TlsMinVersionFromFlags();
+  if (!certificates.ok() || !min_version.ok()) {
+    std::fprintf(stderr, "ringletd: %s\n",
+                 std::string((!certificates.ok() ? certificates.status() : min_version.status())
+                                 .message()).c_str());
+    return 2;
+  }
+  if (certificates->empty()) {
+    std::filesystem::path dir = std::filesystem::path(storage_options->data_dir) / "tls";
+    std::string cert = (dir / "self-signed.crt").string();
+    std::string key = (dir / "self-signed.key").string();
+    if (!std::filesystem::exists(cert) || !std::filesystem::exists(key)) {
+      std::filesystem::create_directories(dir, made);
+      absl::Status written = WriteSelfSignedCertificate(c2s_config->domains, cert, key);
+      if (!written.ok()) {
+        std::fprintf(stderr, "ringletd: %s\n", std::string(written.message()).c_str());
         return 1;
       }
-      reservations.push_back(*reservation);
+      LOG_WARNING("no --tls_cert given: created a self-signed certificate for %s in %s "
+                  "(clients will not trust it; configure a real one)",
+                  absl::StrJoin(c2s_config->domains, ","), cert);
     }
-    addresses.push_back(*address);
+    for (const std::string& domain : c2s_config->domains) {
+      certificates->push_back(TlsCertificateFiles{domain, cert, key});
+    }
+  }
+  TlsServerOptions tls_options;
+  tls_options.certificates = *certificates;
+  tls_options.alpn_protocols = {"xmpp-client"};
+  tls_options.min_version = *min_version;
+  auto tls_context = TlsContext::CreateServer(tls_options);
+  if (!tls_context.ok()) {
+    std::fprintf(stderr, "ringletd: %s\n", std::string(tls_context.status().message()).c_str());
+    return 1;
+  }
+  c2s_config->tls = tls_context->get();
+  auto admin_options = admin::AdminOptionsFromFlags(storage_options->data_dir);
+  if (!admin_options.ok()) {
+    std::fprintf(stderr, "ringletd: %s\n", std::string(admin_options.status().message()).c_str());
+    return 2;
+  }
+
+  struct ListenSpec {
+    SocketAddress address;
+    bool direct_tls;
+  };
+  std::vector<ListenSpec> addresses;
+  std::vector<int> reservations;
+  for (bool direct_tls : {false, true}) {
+    const char* flag = direct_tls ? "--c2s_tls_listen" : "--c2s_listen";
+    for (const std::string& text : absl::GetFlag(direct_tls ? FLAGS_c2s_tls_listen
+                                                             : FLAGS_c2s_listen)) {
+      if (text.empty()) continue;
+      auto address = SocketAddress::Parse(text);
+      if (!address.ok()) {
+        std::fprintf(stderr, "ringletd: %s: %s\n", flag,
+                     std::string(address.status().message()).c_str());
+        return 2;
+      }
+      if (address->port() == 0) {
+        auto reservation = ReservePort(&*address);
+        if (!reservation.ok()) {
+          std::fprintf(stderr, "ringletd: %s\n",
+                       std::string(reservation.status().message()).c_str());
+          return 1;
+        }
+        reservations.push_back(*reservation);
+      }
+      addresses.push_back(ListenSpec{*address, direct_tls});
+    }
   }
 
   // Signals are taken by sigwait() below, on this thread only.
@@ -150,15 +212,20 @@ int Main(int argc, char** argv) {
         &shard, router_config, storage->get(), writer.get())));
     auto* c2s = static_cast<xmpp::C2sService*>(shard.AddService(
         std::make_unique<xmpp::C2sService>(&shard, table, router, storage->get(), &*c2s_config)));
-    for (const SocketAddress& address : addresses) {
+    for (const ListenSpec& spec : addresses) {
       ListenerOptions options;
-      options.address = address;
+      options.address = spec.address;
       options.backlog = static_cast<int>(backlog);
-      auto listener = Listener::Create(&shard, table, options,
-                                       [c2s](Connection& connection) { c2s->Accept(connection); });
+      bool direct_tls = spec.direct_tls;
+      auto listener = Listener::Create(&shard, table, options, [c2s, direct_tls](Connection& c) {
+        c2s->Accept(c, direct_tls);
+      });
       if (!listener.ok()) return listener.status();
       shard.AddService(std::move(*listener));
     }
+    auto admin = admin::AdminService::Create(&shard, table, writer.get(), *admin_options);
+    if (!admin.ok()) return admin.status();
+    shard.AddService(std::move(*admin));
     return absl::OkStatus();
   });
   for (int fd : reservations) close(fd);
@@ -166,10 +233,14 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "ringletd: %s\n", std::string(started.message()).c_str());
     return 1;
   }
-  std::vector<std::string> listening;
-  for (const SocketAddress& address : addresses) listening.push_back(address.ToString());
-  LOG_INFO("ringletd running: %u shards, domains %s, c2s on %s", group.shard_count(),
-           absl::StrJoin(c2s_config->domains, ","), absl::StrJoin(listening, ", "));
+  std::vector<std::string> listening, listening_tls;
+  for (const ListenSpec& spec : addresses) {
+    (spec.direct_tls ? listening_tls : listening).push_back(spec.address.ToString());
+  }
+  LOG_INFO("ringletd running: %u shards, domains %s, c2s on %s, c2s direct TLS on %s, admin on %s",
+           group.shard_count(), absl::StrJoin(c2s_config->domains, ","),
+           absl::StrJoin(listening, ", "), absl::StrJoin(listening_tls, ", "),
+           admin_options->socket_path);
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

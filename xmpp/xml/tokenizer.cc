@@ -470,8 +470,12 @@ bool XmlTokenizer::OnStartName(std::string_view name) {
 }
 
 bool XmlTokenizer::OnAttrName(std::string_view name) {
+  // A linear scan: a tag rarely has more than a handful of attributes, and
+  // attributes_max bounds the work. Sizes are compared first, so most
+  // pairs cost no memcmp.
+  const char* const names = tag_attr_names_.data();
   for (const TagAttr& a : tag_attrs_) {
-    if (std::string_view(tag_attr_names_).substr(a.name_begin, a.name_size) == name) {
+    if (a.name_size == name.size() && memcmp(names + a.name_begin, name.data(), name.size()) == 0) {
       return Fail(StreamErrorCondition::kNotWellFormed, "duplicate attribute");
     }
   }
@@ -480,10 +484,12 @@ bool XmlTokenizer::OnAttrName(std::string_view name) {
   attr.name_size = static_cast<uint32_t>(name.size());
   attr.colon = name_colon_;
   attr.kind = AttrKind::kPlain;
-  if (name == "xmlns") {
-    attr.kind = AttrKind::kXmlnsDefault;
-  } else if (name_colon_ == 5 && name.substr(0, 5) == "xmlns") {
-    attr.kind = AttrKind::kXmlnsPrefix;
+  if (name.size() >= 5 && memcmp(name.data(), "xmlns", 5) == 0) {
+    if (name.size() == 5) {
+      attr.kind = AttrKind::kXmlnsDefault;
+    } else if (name_colon_ == 5) {
+      attr.kind = AttrKind::kXmlnsPrefix;
+    }
   }
   attr.value_begin = attr.value_size = 0;
   tag_attr_names_.append(name);
@@ -714,6 +720,219 @@ bool XmlTokenizer::ParseDeclaration() {
   return true;
 }
 
+// --- Fast paths ----------------------------------------------------------
+//
+// The byte-by-byte states in Step() are the reference: they read every input
+// at any split. On XMPP traffic their cost is mostly dispatch (one Step(),
+// with Next()'s limit checks around it, per '<', name, '=', quote and value)
+// rather than work. The fast paths read a whole attribute, start tag or end
+// tag in one go when it lies in the current buffer, is plain (ASCII names;
+// values and text whose only specials are the other quote, the predefined
+// entities and valid UTF-8) and ends before every limit. On anything else --
+// the buffer's end, a limit, a non-ASCII name, a character reference, any
+// error -- they stop at the last point where the slow states would have been
+// between two steps, and the slow states go on from there, producing their
+// usual events and errors. A construct is taken only if its end is within
+// each limit, so none of the checks the slow states make between their steps
+// inside it could have failed; where a slow step ends with a check (after a
+// closing quote, say), the fast path returns to Next() there to make it.
+
+// Returns the first index of the buffer that pos_ may not reach: Next()
+// fails once Offset() - top_begin_ > stanza_bytes_max.
+size_t XmlTokenizer::StanzaStop() const {
+  const uint64_t limit_end = StanzaLimitEnd();
+  if (limit_end <= consumed_before_) return 0;
+  return std::min<uint64_t>(limit_end - consumed_before_, uint64_t{in_size_} + 1);
+}
+
+// Scans a QName of ASCII characters starting at in_[begin] (`stop` is
+// StanzaStop(), passed in as the callers have it). Returns the index
+// of the byte after it (which is in the buffer), and sets *colon as StepName()
+// sets name_colon_; or returns 0 if the name is not simple: badly formed,
+// non-ASCII, or not ended before the buffer's end, the name limit or the
+// stanza limit (the slow states then read it and report what is wrong).
+size_t XmlTokenizer::ScanSimpleName(size_t begin, size_t stop, uint32_t* colon) const {
+  const size_t end = std::min<size_t>({in_size_, begin + limits_.name_bytes_max + 1, stop});
+  if (begin >= end || !(kBytes.bits[in_[begin]] & kNameStart)) return 0;
+  *colon = kNoColon;
+  size_t i = begin + 1;
+  while (true) {
+    while (i < end && (kBytes.bits[in_[i]] & kName)) ++i;
+    if (i >= end) return 0;
+    if (in_[i] != ':') break;
+    if (*colon != kNoColon) return 0;
+    *colon = static_cast<uint32_t>(i - begin);
+    ++i;
+    if (i >= end || !(kBytes.bits[in_[i]] & kNameStart)) return 0;
+    ++i;
+  }
+  return in_[i] >= 0x80 ? 0 : i;
+}
+
+// in_[at] >= 0x80: returns the index after the UTF-8 sequence there if it is
+// wholly in the buffer and an XML Char, else 0.
+size_t XmlTokenizer::FastChar(size_t at) const {
+  uint32_t code_point;
+  const int n = DecodeUtf8(in_ + at, in_size_ - at, &code_point);
+  if (n <= 0 || !IsXmlChar(code_point)) return 0;
+  return at + n;
+}
+
+// in_[*at] == '&': if one of the five predefined entity references follows
+// wholly in the buffer, moves *at past its ';' and returns true.
+bool XmlTokenizer::FastReference(size_t* at) const {
+  const char* p = reinterpret_cast<const char*>(in_) + *at + 1;
+  const size_t available = in_size_ - *at - 1;
+  size_t n;
+  if (available >= 4 && memcmp(p, "amp;", 4) == 0) {
+    n = 4;
+  } else if (available >= 3 && (memcmp(p, "lt;", 3) == 0 || memcmp(p, "gt;", 3) == 0)) {
+    n = 3;
+  } else if (available >= 5 && (memcmp(p, "quot;", 5) == 0 || memcmp(p, "apos;", 5) == 0)) {
+    n = 5;
+  } else {
+    return false;
+  }
+  *at += 1 + n;
+  return true;
+}
+
+// In kInTag: reads spaces, whole attributes and the tag's end. Returns true
+// when `event` is set; *progressed says whether anything was consumed (if
+// not, the slow state reads the next byte).
+bool XmlTokenizer::FastInTag(XmlEvent* event, bool* progressed) {
+  *progressed = false;
+  if (!top_active_) return false;
+  // Invariant: pos_ < stop (Next() checked it, or the loop did).
+  const size_t stop = StanzaStop();
+  while (true) {
+    size_t i = pos_;
+    while (i < in_size_ && IsXmlSpace(in_[i])) ++i;
+    if (i != pos_) {
+      // As the slow state: the whole run of spaces, then the limit check.
+      pos_ = i;
+      saw_space_ = true;
+      *progressed = true;
+      if (i >= stop || i >= in_size_) return false;
+    }
+    const unsigned char c = in_[i];
+    if (c == '>') {
+      ++pos_;
+      *progressed = true;
+      return FinishStartTag(/*empty=*/false, event);
+    }
+    if (c == '/') {
+      // The slow states check the limit after the '/'.
+      if (i + 1 >= in_size_ || i + 1 >= stop || in_[i + 1] != '>') return false;
+      pos_ = i + 2;
+      *progressed = true;
+      return FinishStartTag(/*empty=*/true, event);
+    }
+    if (!saw_space_ || tag_attrs_.size() >= limits_.attributes_max) return false;
+    uint32_t colon;
+    const size_t name_end = ScanSimpleName(i, stop, &colon);
+    if (name_end == 0) return false;
+    pos_ = name_end;
+    name_colon_ = colon;
+    *progressed = true;
+    if (!OnAttrName(std::string_view(reinterpret_cast<const char*>(in_) + i, name_end - i))) {
+      return false;
+    }
+    // Now in kAttrEq: from here on, backing off leaves the slow states at
+    // the name's end.
+    size_t j = name_end;
+    while (j < in_size_ && IsXmlSpace(in_[j])) ++j;
+    if (j >= in_size_ || in_[j] != '=') return false;
+    ++j;
+    while (j < in_size_ && IsXmlSpace(in_[j])) ++j;
+    if (j >= in_size_ || (in_[j] != '"' && in_[j] != '\'') || j + 1 >= stop) return false;
+    const unsigned char quote = in_[j];
+    const size_t value_begin = j + 1;
+    // The closing quote must come before the value limit and the stanza
+    // limit (the slow scan stops at both).
+    const size_t value_stop = std::min<size_t>(
+        {in_size_, value_begin + limits_.attribute_value_bytes_max + 1, stop});
+    size_t q = value_begin;
+    while (true) {
+      q = Scan<kAttrSpecial>(in_ + q, in_ + value_stop, quote, '<', '&') - in_;
+      if (q >= value_stop) return false;
+      const unsigned char d = in_[q];
+      if (d == quote) break;
+      if (d == '"' || d == '\'') {
+        ++q;
+        continue;
+      }
+      if (d == '&') {
+        if (!FastReference(&q)) return false;
+      } else if (d >= 0x80) {
+        q = FastChar(q);
+        if (q == 0) return false;
+      } else {
+        return false;  // '<' or a control byte: the slow state reports it
+      }
+      // The slow states check both limits after a reference or character.
+      if (q >= value_stop) return false;
+    }
+    quote_ = quote;
+    value_begin_ = consumed_before_ + value_begin;
+    capture_value_ =
+        open_name_ends_.size() == 1 || tag_attrs_.back().kind != AttrKind::kPlain;
+    pos_ = q;
+    if (capture_value_ &&
+        !OnAttrValue(std::string_view(reinterpret_cast<const char*>(in_) + value_begin,
+                                      q - value_begin))) {
+      return false;
+    }
+    pos_ = q + 1;
+    saw_space_ = false;
+    state_ = State::kInTag;
+    if (pos_ >= stop || pos_ >= in_size_) return false;
+  }
+}
+
+// In kLt (just after '<' inside the stream): reads a start tag (then goes on
+// with FastInTag) or a stanza's inner end tag. Returns and sets *progressed
+// as FastInTag() does.
+bool XmlTokenizer::FastLt(XmlEvent* event, bool* progressed) {
+  *progressed = false;
+  if (!top_active_ || pos_ >= in_size_) return false;
+  const size_t stop = StanzaStop();
+  uint32_t colon;
+  if (in_[pos_] == '/') {
+    const size_t n = open_name_ends_.size();
+    if (n <= 1) return false;  // the stream root's end: the slow states
+    const size_t name_begin = pos_ + 1;
+    const size_t name_end = ScanSimpleName(name_begin, stop, &colon);
+    if (name_end == 0) return false;
+    size_t gt = name_end;
+    while (gt < in_size_ && IsXmlSpace(in_[gt])) ++gt;
+    if (gt >= in_size_ || gt >= stop || in_[gt] != '>') return false;
+    const uint32_t open_begin = n >= 2 ? open_name_ends_[n - 2] : 0;
+    const std::string_view open_name(open_names_.data() + open_begin,
+                                     open_name_ends_[n - 1] - open_begin);
+    // A mismatch is an error: the slow states report it at the right byte.
+    if (open_name != std::string_view(reinterpret_cast<const char*>(in_) + name_begin,
+                                      name_end - name_begin)) {
+      return false;
+    }
+    pos_ = gt + 1;
+    *progressed = true;
+    return CloseElement(event);
+  }
+  const size_t name_begin = pos_;
+  const size_t name_end = ScanSimpleName(name_begin, stop, &colon);
+  if (name_end == 0) return false;
+  pos_ = name_end;
+  name_colon_ = colon;
+  *progressed = true;
+  if (!OnStartName(std::string_view(reinterpret_cast<const char*>(in_) + name_begin,
+                                    name_end - name_begin))) {
+    return false;
+  }
+  bool more;
+  return FastInTag(event, &more);
+}
+
 // Consumes at least one byte (or fails); returns true when `event` is set.
 bool XmlTokenizer::Step(XmlEvent* event) {
   using C = StreamErrorCondition;
@@ -817,7 +1036,10 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       StepName();
       return false;
 
-    case State::kInTag:
+    case State::kInTag: {
+      bool progressed;
+      if (FastInTag(event, &progressed)) return true;
+      if (progressed || failed_) return false;
       if (IsXmlSpace(c)) {
         saw_space_ = true;
         do {
@@ -841,6 +1063,7 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       }
       begin_name(State::kAttrName);
       return false;
+    }
 
     case State::kAttrEq:
       if (IsXmlSpace(c)) {
@@ -920,27 +1143,61 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       return false;
 
     case State::kText: {
-      pos_ = Scan<kTextSpecial>(in_ + pos_, ScanEnd(StanzaLimitEnd()), '<', '&', ']') - in_;
-      if (Offset() - top_begin_ > limits_.stanza_bytes_max) {
-        return Fail(C::kPolicyViolation, "stanza too large");
+      const unsigned char* const end = ScanEnd(StanzaLimitEnd());
+      const size_t stop = StanzaStop();
+      while (true) {
+        pos_ = Scan<kTextSpecial>(in_ + pos_, end, '<', '&', ']') - in_;
+        if (Offset() - top_begin_ > limits_.stanza_bytes_max) {
+          return Fail(C::kPolicyViolation, "stanza too large");
+        }
+        if (pos_ == in_size_) return false;
+        const unsigned char d = in_[pos_];
+        if (d == '<') {
+          ++pos_;
+          state_ = State::kLt;
+          // The tag usually follows in this buffer: read it now, as the
+          // next step would (Next()'s check after this one cannot fail).
+          // When it leaves us in text again, make that check and go on
+          // scanning here, so that a whole stanza is read in one step.
+          if (pos_ >= in_size_ || pos_ >= stop) return false;
+          bool progressed;
+          if (FastLt(event, &progressed)) return true;
+          if (failed_ || state_ != State::kText || pos_ >= in_size_ || pos_ >= stop) {
+            return false;
+          }
+          continue;
+        }
+        // Valid UTF-8 and predefined entities stay in this loop too (fast
+        // paths, see above). A character that ends past the stanza limit is
+        // reported by Next(), as after the slow states' step; a reference
+        // is taken only if it ends within the limit (the slow states would
+        // report a crossing at another byte).
+        size_t next = 0;
+        if (d >= 0x80) {
+          next = FastChar(pos_);
+        } else if (d == '&') {
+          next = pos_;
+          if (!FastReference(&next) || next >= stop) next = 0;
+        }
+        if (next != 0) {
+          pos_ = next;
+          brackets_ = 0;
+          if (pos_ >= stop) return false;
+          continue;
+        }
+        if (d == '&') {
+          ++pos_;
+          ref_return_ = State::kText;
+          state_ = State::kRef;
+        } else if (d == ']') {
+          ++pos_;
+          brackets_ = 1;
+          state_ = State::kTextBracket;
+        } else {
+          ConsumeCharacter(d);
+        }
+        return false;
       }
-      if (pos_ == in_size_) return false;
-      const unsigned char d = in_[pos_];
-      if (d == '<') {
-        ++pos_;
-        state_ = State::kLt;
-      } else if (d == '&') {
-        ++pos_;
-        ref_return_ = State::kText;
-        state_ = State::kRef;
-      } else if (d == ']') {
-        ++pos_;
-        brackets_ = 1;
-        state_ = State::kTextBracket;
-      } else {
-        ConsumeCharacter(d);
-      }
-      return false;
     }
 
     case State::kTextBracket:
@@ -955,7 +1212,10 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       }
       return false;
 
-    case State::kLt:
+    case State::kLt: {
+      bool progressed;
+      if (FastLt(event, &progressed)) return true;
+      if (progressed || failed_) return false;
       if (c == '/') {
         ++pos_;
         if (open_name_ends_.size() == 1) {
@@ -977,6 +1237,7 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       if (!name_start) return Fail(C::kNotWellFormed, "bad start tag");
       begin_name(State::kStartName);
       return false;
+    }
 
     case State::kEndAfterName:
       if (IsXmlSpace(c)) {

@@ -214,7 +214,7 @@ class XmlTokenizer {
   // tokenizer.cc). Each leaves the tokenizer exactly where the byte-by-byte
   // states would have, or backs off to the last such point.
   size_t StanzaStop() const;
-  size_t ScanSimpleName(size_t begin, uint32_t* colon) const;
+  size_t ScanSimpleName(size_t begin, size_t stop, uint32_t* colon) const;
   bool FastInTag(XmlEvent* event, bool* progressed);
   bool FastLt(XmlEvent* event, bool* progressed);
   bool FastReference(size_t* at) const;
