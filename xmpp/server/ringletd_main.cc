@@ -74,6 +74,14 @@ absl::StatusOr<int> ReservePort(SocketAddress* address) {
 }
 
 int Main(int argc, char** argv) {
+  // Signals are taken by sigwait() below, on this thread only. They are
+  // blocked before anything starts a thread (RocksDB starts its own), since
+  // threads inherit the mask: one that did not would die of SIGTERM.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ParseCommandLine(argc, argv, kUsage);
   auto group_options = ShardGroupOptionsFromFlags();
   if (!group_options.ok()) {
@@ -190,12 +198,6 @@ int Main(int argc, char** argv) {
     }
   }
 
-  // Signals are taken by sigwait() below, on this thread only.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   const uint32_t backlog = absl::GetFlag(FLAGS_listen_backlog);
   // Per-shard objects live until the shard threads are joined; the writers
