@@ -4,10 +4,8 @@ Each case sends what a broken or hostile client would, checks that the
 server answers with the error RFC 6120 names, and then checks that the
 server still serves a well-behaved client.
 """
-import base64
 import os
 import re
-import socket
 import sys
 import time
 import unittest
@@ -15,55 +13,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import harness  # noqa: E402
-
-DOMAIN = "example.org"
-HEADER = ("<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
-          "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
-
-
-class RawClient:
-    def __init__(self, port, timeout=5):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.buffer = b""
-
-    def send(self, data):
-        self.sock.sendall(data.encode() if isinstance(data, str) else data)
-
-    def read_until(self, pattern, timeout=5):
-        deadline = time.time() + timeout
-        while not re.search(pattern, self.buffer):
-            if time.time() > deadline:
-                raise AssertionError("no %r in %r" % (pattern, self.buffer))
-            self.sock.settimeout(max(0.05, deadline - time.time()))
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                continue
-            if not chunk:
-                raise AssertionError("closed before %r; got %r" % (pattern, self.buffer))
-            self.buffer += chunk
-        return self.buffer
-
-    def read_to_close(self, timeout=5):
-        self.sock.settimeout(timeout)
-        while True:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                return self.buffer
-            self.buffer += chunk
-
-    def open_stream(self, domain=DOMAIN):
-        self.send(HEADER % domain)
-        return self.read_until(rb"</stream:features>|<stream:features/>|</stream:stream>")
-
-    def plain(self, user, password):
-        token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
-        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
-                  % token)
-        return self.read_until(rb"<success|</failure>|<failure[^>]*/>")
-
-    def close(self):
-        self.sock.close()
+from harness import DOMAIN, HEADER, RawClient  # noqa: E402
 
 
 def stream_error(reply):

@@ -4,9 +4,11 @@ Accounts are created with the real ringletctl against the data directory
 before the server starts. The server listens on 127.0.0.1, port chosen by
 the kernel (read back from its log), and is stopped by PID.
 """
+import base64
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +22,10 @@ def binary(relative, fallback):
     path = os.path.join(RUNFILES, relative)
     return path if os.path.exists(path) else fallback
 
+
+DOMAIN = "example.org"
+HEADER = ("<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
+          "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
 
 RINGLETD = binary("xmpp/server/ringletd", "bazel-bin/xmpp/server/ringletd")
 RINGLETCTL = binary("tools/ringletctl", "bazel-bin/tools/ringletctl")
@@ -45,10 +51,10 @@ def home_shard(bare_jid, shards):
 
 
 class Server:
-    def __init__(self, domain="example.org", shards=2, flags=(), accounts=()):
+    def __init__(self, domain="example.org", shards=2, flags=(), accounts=(), data_dir=None):
         self.domain = domain
         self.shards = shards
-        self.data_dir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        self.data_dir = data_dir or tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
         for jid, password in accounts:
             self.ctl("user", "add", jid, password)
         self.log = []
@@ -103,3 +109,61 @@ class Server:
             print("ringletd exited with %d; its log ends:\n%s"
                   % (self.process.returncode, "".join(self.log[-50:])), file=sys.stderr)
         return self.process.returncode
+
+
+class RawClient:
+    def __init__(self, port, timeout=5):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.buffer = b""
+
+    def send(self, data):
+        self.sock.sendall(data.encode() if isinstance(data, str) else data)
+
+    def read_until(self, pattern, timeout=5):
+        deadline = time.time() + timeout
+        while not re.search(pattern, self.buffer):
+            if time.time() > deadline:
+                raise AssertionError("no %r in %r" % (pattern, self.buffer))
+            self.sock.settimeout(max(0.05, deadline - time.time()))
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            if not chunk:
+                raise AssertionError("closed before %r; got %r" % (pattern, self.buffer))
+            self.buffer += chunk
+        return self.buffer
+
+    def read_to_close(self, timeout=5):
+        self.sock.settimeout(timeout)
+        while True:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return self.buffer
+            self.buffer += chunk
+
+    def open_stream(self, domain=DOMAIN):
+        self.send(HEADER % domain)
+        return self.read_until(rb"</stream:features>|<stream:features/>|</stream:stream>")
+
+    def plain(self, user, password):
+        token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+        self.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>%s</auth>"
+                  % token)
+        return self.read_until(rb"<success|</failure>|<failure[^>]*/>")
+
+    def close(self):
+        self.sock.close()
+
+    def login(self, user, password, resource):
+        """Opens a stream, authenticates with PLAIN, binds `resource`."""
+        self.open_stream()
+        reply = self.plain(user, password)
+        if b"<success" not in reply:
+            raise AssertionError("login failed: %r" % reply)
+        self.send(HEADER % DOMAIN)
+        self.read_until(rb"<bind ")
+        self.send("<iq type='set' id='bind'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+                  "<resource>%s</resource></bind></iq>" % resource)
+        self.read_until(rb"</jid>")
+        self.buffer = b""

@@ -555,6 +555,8 @@ void C2sSession::OnBind(const xml::ElementView& iq) {
   jid_ = *full;
   bound_ = true;
   service_->router().Bind(this);
+  LOG_DEBUG("conn %x: bound %s on shard %u", connection_->id().value(), jid_.ToString(),
+            service_->shard().id().value());
   std::string out;
   xml::XmlWriter w(&out);
   w.Open("iq").Attribute("type", "result").Attribute("id", id);
