@@ -2,7 +2,9 @@
 
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_format.h"
@@ -43,17 +45,50 @@ absl::Status Range(const char* flag, uint32_t value, uint32_t low, uint32_t high
 }  // namespace
 
 std::vector<std::string> ParseCommandLine(int argc, char** argv, const char* usage) {
-  absl::SetProgramUsageMessage(usage);
+  // abseil allows one usage message per process (tests parse twice).
+  static bool usage_set = false;
+  if (!usage_set) {
+    usage_set = true;
+    absl::SetProgramUsageMessage(usage);
+  }
   // Accept --some-flag as well as --some_flag: rewrite the name part.
-  std::vector<std::string> rewritten(argv, argv + argc);
-  for (size_t i = 1; i < rewritten.size(); ++i) {
-    std::string& arg = rewritten[i];
-    if (arg == "--") break;
-    if (arg.size() < 3 || arg[0] != '-' || arg[1] != '-') continue;
+  // A list flag (std::vector<std::string>) given several times collects
+  // every value (--domain=a --domain=b means a,b), where abseil alone would
+  // keep the last one.
+  std::vector<std::string> rewritten;
+  absl::flat_hash_map<std::string, size_t> list_flag_position;
+  bool positional_only = false;
+  for (int i = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (i == 0 || positional_only || arg.size() < 3 || arg[0] != '-' || arg[1] != '-') {
+      rewritten.push_back(std::move(arg));
+      continue;
+    }
+    if (arg == "--") positional_only = true;
     size_t end = arg.find('=');
     if (end == std::string::npos) end = arg.size();
     for (size_t j = 2; j < end; ++j) {
       if (arg[j] == '-') arg[j] = '_';
+    }
+    std::string name = arg.substr(2, end - 2);
+    absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr || !flag->IsOfType<std::vector<std::string>>()) {
+      rewritten.push_back(std::move(arg));
+      continue;
+    }
+    std::string value;
+    if (end < arg.size()) {
+      value = arg.substr(end + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    }
+    auto [it, first] = list_flag_position.try_emplace(name, rewritten.size());
+    if (first) {
+      rewritten.push_back("--" + name + "=" + value);
+    } else if (!value.empty()) {
+      std::string& merged = rewritten[it->second];
+      if (merged.back() != '=') merged += ",";
+      merged += value;
     }
   }
   std::vector<char*> pointers;

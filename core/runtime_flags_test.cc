@@ -4,6 +4,8 @@
 #include "core/log.h"
 #include "gtest/gtest.h"
 
+ABSL_FLAG(std::vector<std::string>, test_list, {}, "A list flag for the test.");
+
 namespace ringlet {
 namespace {
 
@@ -24,6 +26,14 @@ TEST(RuntimeFlagsTest, BadValuesNameTheFlag) {
   EXPECT_FALSE(ShardGroupOptionsFromFlags().ok());
   absl::SetFlag(&FLAGS_mailbox_wake, std::string("eventfd"));
   EXPECT_EQ(ShardGroupOptionsFromFlags()->shard.wake_mode, WakeMode::kEventfd);
+}
+
+TEST(RuntimeFlagsTest, RepeatedListFlagsCollectEveryValue) {
+  std::vector<std::string> args = {"prog", "--test-list=a", "--test_list", "b,c", "--test-list=d"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  ParseCommandLine(static_cast<int>(argv.size()), argv.data(), "test");
+  EXPECT_EQ(absl::GetFlag(FLAGS_test_list), (std::vector<std::string>{"a", "b", "c", "d"}));
 }
 
 TEST(RuntimeFlagsTest, DashedFlagNamesAreAccepted) {

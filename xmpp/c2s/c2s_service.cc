@@ -55,6 +55,7 @@ bool C2sService::AddressBlocked(const std::string& address) {
 }
 
 void C2sService::RecordAuthFailure(const std::string& address) {
+  ++login_failures_;
   Failures& failures = failures_[address];
   if (failures.count == 0 || shard_->now() - failures.window_start > absl::Minutes(1)) {
     failures.window_start = shard_->now();

@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/time/time.h"
+#include "core/metrics.h"
 #include "core/shard.h"
 #include "net/connection_table.h"
 #include "net/tls/tls_context.h"
@@ -71,7 +72,16 @@ class C2sService final : public ShardService {
   bool Idle() const override { return true; }
 
   uint64_t logins() const { return logins_; }
+  uint64_t login_failures() const { return login_failures_; }
   void CountLogin() { ++logins_; }
+  // Records the time from accept to resource binding (µs), if a histogram
+  // was given (ringletd gives the shard's metrics histogram).
+  void set_login_latency_histogram(Histogram* histogram) { login_latency_us_ = histogram; }
+  void RecordLoginLatency(absl::Duration latency) {
+    if (login_latency_us_ != nullptr) {
+      login_latency_us_->Record(static_cast<uint64_t>(absl::ToInt64Microseconds(latency)));
+    }
+  }
 
  private:
   struct Failures {
@@ -88,6 +98,8 @@ class C2sService final : public ShardService {
   absl::BitGen random_;
   absl::flat_hash_map<std::string, Failures> failures_;
   uint64_t logins_ = 0;
+  uint64_t login_failures_ = 0;
+  Histogram* login_latency_us_ = nullptr;
 };
 
 }  // namespace ringlet::xmpp

@@ -37,6 +37,7 @@ C2sSession::C2sSession(C2sService* service, Connection* connection)
       connection_(connection),
       tokenizer_(std::make_unique<xml::XmlTokenizer>(service->config().xml_limits)) {
   Shard& shard = service_->shard();
+  accepted_at_ = shard.now();
   auth_timer_ = shard.timers().Add(shard.now() + service_->config().auth_timeout, [this] {
     auth_timer_ = kNoTimer;
     if (!authenticated_) StreamError("connection-timeout", "Authentication took too long");
@@ -557,6 +558,7 @@ void C2sSession::OnBind(const xml::ElementView& iq) {
   service_->router().Bind(this);
   LOG_DEBUG("conn %x: bound %s on shard %u", connection_->id().value(), jid_.ToString(),
             service_->shard().id().value());
+  service_->RecordLoginLatency(service_->shard().now() - accepted_at_);
   std::string out;
   xml::XmlWriter w(&out);
   w.Open("iq").Attribute("type", "result").Attribute("id", id);

@@ -126,6 +126,7 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
   std::string mechanism_;
   std::unique_ptr<sasl::ScramServer> scram_;
   TimerId auth_timer_ = kNoTimer;
+  absl::Time accepted_at_;
 
   Jid jid_;  // bare after SASL, full after binding
   bool available_ = false;

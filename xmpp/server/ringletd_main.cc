@@ -227,7 +227,20 @@ int Main(int argc, char** argv) {
     }
     auto admin = admin::AdminService::Create(&shard, table, writer.get(), *admin_options);
     if (!admin.ok()) return admin.status();
+    MetricsRegistry& metrics = (*admin)->metrics();
     shard.AddService(std::move(*admin));
+    metrics.AddSampledCounter("ringlet_c2s_logins_total", "Successful SASL logins.",
+                              [c2s] { return c2s->logins(); });
+    metrics.AddSampledCounter("ringlet_c2s_login_failures_total", "Failed SASL logins.",
+                              [c2s] { return c2s->login_failures(); });
+    metrics.AddSampledGauge("ringlet_c2s_sessions", "Bound client sessions on this shard.",
+                            [router] { return static_cast<int64_t>(router->session_count()); });
+    metrics.AddSampledCounter("ringlet_stanzas_routed_total", "Stanzas routed from sessions.",
+                              [router] { return router->stanzas_routed(); });
+    metrics.AddSampledCounter("ringlet_stanzas_delivered_total", "Stanzas delivered to sessions.",
+                              [router] { return router->stanzas_delivered(); });
+    c2s->set_login_latency_histogram(metrics.AddHistogram(
+        "ringlet_c2s_login_latency_us", "Time from accept to resource binding, microseconds."));
     return absl::OkStatus();
   });
   for (int fd : reservations) close(fd);
