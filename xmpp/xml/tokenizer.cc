@@ -189,9 +189,7 @@ void XmlTokenizer::ResetState() {
   token_partial_.clear();
   capture_value_ = false;
   open_names_.clear();
-  open_name_ends_.clear();
-  open_name_colons_.clear();
-  binding_marks_.clear();
+  open_elements_.clear();
   ns_arena_.clear();
   bindings_.clear();
   tag_attr_names_.clear();
@@ -211,8 +209,7 @@ size_t XmlTokenizer::memory_bytes() const {
   return assembly_.capacity() + token_partial_.capacity() + open_names_.capacity() +
          ns_arena_.capacity() + tag_attr_names_.capacity() +
          header_.storage_.capacity() + declaration_.capacity() +
-         (open_name_ends_.capacity() + open_name_colons_.capacity() +
-          binding_marks_.capacity()) * sizeof(uint32_t) +
+         open_elements_.capacity() * sizeof(OpenElement) +
          bindings_.capacity() * sizeof(Binding) + tag_attrs_.capacity() * sizeof(TagAttr);
 }
 
@@ -294,6 +291,15 @@ XmlEvent XmlTokenizer::Next() {
 // Keeps what the next buffer needs of this one: the partial token and the
 // partial top-level element. Called when every byte has been read.
 void XmlTokenizer::SaveAcrossBuffers() {
+  // Attribute names read in place: copy them while this buffer is valid
+  // (only those of a tag still open are used again).
+  for (TagAttr& a : tag_attrs_) {
+    if (!a.name_in_buffer) continue;
+    const std::string_view name = AttrName(a);
+    a.name_begin = static_cast<uint32_t>(tag_attr_names_.size());
+    a.name_in_buffer = false;
+    tag_attr_names_.append(name);
+  }
   if (token_active_) {
     const size_t from =
         token_begin_ > consumed_before_ ? token_begin_ - consumed_before_ : 0;
@@ -454,14 +460,17 @@ bool XmlTokenizer::StepName() {
 }
 
 bool XmlTokenizer::OnStartName(std::string_view name) {
-  // The stanza is depth 1; the stream root (open_name_ends_[0]) is depth 0.
-  if (open_name_ends_.size() > limits_.depth_max) {
+  // The stanza is depth 1; the stream root (open_elements_[0]) is depth 0.
+  if (open_elements_.size() > limits_.depth_max) {
     return Fail(StreamErrorCondition::kPolicyViolation, "elements nested too deep");
   }
+  OpenElement element;
+  element.name_begin = static_cast<uint32_t>(open_names_.size());
   open_names_.append(name);
-  open_name_ends_.push_back(static_cast<uint32_t>(open_names_.size()));
-  open_name_colons_.push_back(name_colon_);
-  binding_marks_.push_back(static_cast<uint32_t>(bindings_.size()));
+  element.name_end = static_cast<uint32_t>(open_names_.size());
+  element.colon = name_colon_;
+  element.binding_mark = static_cast<uint32_t>(bindings_.size());
+  open_elements_.push_back(element);
   tag_attr_names_.clear();
   tag_attrs_.clear();
   saw_space_ = false;
@@ -469,18 +478,19 @@ bool XmlTokenizer::OnStartName(std::string_view name) {
   return true;
 }
 
-bool XmlTokenizer::OnAttrName(std::string_view name) {
+bool XmlTokenizer::OnAttrName(std::string_view name, bool in_buffer) {
   // A linear scan: a tag rarely has more than a handful of attributes, and
   // attributes_max bounds the work. Sizes are compared first, so most
   // pairs cost no memcmp.
-  const char* const names = tag_attr_names_.data();
   for (const TagAttr& a : tag_attrs_) {
-    if (a.name_size == name.size() && memcmp(names + a.name_begin, name.data(), name.size()) == 0) {
+    if (a.name_size == name.size() && AttrName(a) == name) {
       return Fail(StreamErrorCondition::kNotWellFormed, "duplicate attribute");
     }
   }
   TagAttr attr;
-  attr.name_begin = static_cast<uint32_t>(tag_attr_names_.size());
+  attr.name_in_buffer = in_buffer;
+  attr.name_begin = static_cast<uint32_t>(
+      in_buffer ? name.data() - reinterpret_cast<const char*>(in_) : tag_attr_names_.size());
   attr.name_size = static_cast<uint32_t>(name.size());
   attr.colon = name_colon_;
   attr.kind = AttrKind::kPlain;
@@ -492,7 +502,7 @@ bool XmlTokenizer::OnAttrName(std::string_view name) {
     }
   }
   attr.value_begin = attr.value_size = 0;
-  tag_attr_names_.append(name);
+  if (!in_buffer) tag_attr_names_.append(name);
   tag_attrs_.push_back(attr);
   state_ = State::kAttrEq;
   return true;
@@ -500,7 +510,7 @@ bool XmlTokenizer::OnAttrName(std::string_view name) {
 
 bool XmlTokenizer::OnAttrValue(std::string_view raw) {
   TagAttr& attr = tag_attrs_.back();
-  if (open_name_ends_.size() == 1) {  // the stream root: keep every value
+  if (open_elements_.size() == 1) {  // the stream root: keep every value
     attr.value_begin = static_cast<uint32_t>(header_.storage_.size());
     attr.value_size = static_cast<uint32_t>(raw.size());
     header_.storage_.append(raw);
@@ -513,8 +523,7 @@ bool XmlTokenizer::OnAttrValue(std::string_view raw) {
     }
     return true;
   }
-  const std::string_view prefix =
-      std::string_view(tag_attr_names_).substr(attr.name_begin + 6, attr.name_size - 6);
+  const std::string_view prefix = AttrName(attr).substr(6);
   // Decode straight into the arena (no temporary); a failure ends the
   // stream, so what is left in the arena then does not matter.
   Binding b;
@@ -544,9 +553,7 @@ bool XmlTokenizer::OnAttrValue(std::string_view raw) {
 }
 
 bool XmlTokenizer::OnEndName(std::string_view name) {
-  const size_t n = open_name_ends_.size();
-  const uint32_t begin = n >= 2 ? open_name_ends_[n - 2] : 0;
-  if (std::string_view(open_names_).substr(begin, open_name_ends_[n - 1] - begin) != name) {
+  if (OpenName(open_elements_.back()) != name) {
     return Fail(StreamErrorCondition::kNotWellFormed, "mismatched end tag");
   }
   state_ = State::kEndAfterName;
@@ -554,11 +561,9 @@ bool XmlTokenizer::OnEndName(std::string_view name) {
 }
 
 bool XmlTokenizer::FinishStartTag(bool empty, XmlEvent* event) {
-  const size_t n = open_name_ends_.size();
-  const uint32_t name_begin = n >= 2 ? open_name_ends_[n - 2] : 0;
-  const std::string_view name =
-      std::string_view(open_names_).substr(name_begin, open_name_ends_[n - 1] - name_begin);
-  const uint32_t colon = open_name_colons_[n - 1];
+  const size_t n = open_elements_.size();
+  const std::string_view name = OpenName(open_elements_.back());
+  const uint32_t colon = open_elements_.back().colon;
   std::string_view element_uri;
   if (colon != kNoColon) {
     if (!LookupPrefix(name.substr(0, colon), &element_uri)) {
@@ -570,8 +575,7 @@ bool XmlTokenizer::FinishStartTag(bool empty, XmlEvent* event) {
   for (size_t i = 0; i < tag_attrs_.size(); ++i) {
     const TagAttr& a = tag_attrs_[i];
     if (a.colon == kNoColon || a.kind != AttrKind::kPlain) continue;
-    const std::string_view qname =
-        std::string_view(tag_attr_names_).substr(a.name_begin, a.name_size);
+    const std::string_view qname = AttrName(a);
     std::string_view uri;
     if (!LookupPrefix(qname.substr(0, a.colon), &uri)) {
       return Fail(StreamErrorCondition::kBadNamespacePrefix, "undeclared attribute prefix");
@@ -579,8 +583,7 @@ bool XmlTokenizer::FinishStartTag(bool empty, XmlEvent* event) {
     for (size_t j = 0; j < i; ++j) {
       const TagAttr& b = tag_attrs_[j];
       if (b.colon == kNoColon || b.kind != AttrKind::kPlain) continue;
-      const std::string_view other =
-          std::string_view(tag_attr_names_).substr(b.name_begin, b.name_size);
+      const std::string_view other = AttrName(b);
       std::string_view other_uri;
       LookupPrefix(other.substr(0, b.colon), &other_uri);
       if (other.substr(b.colon) == qname.substr(a.colon) && other_uri == uri) {
@@ -595,7 +598,7 @@ bool XmlTokenizer::FinishStartTag(bool empty, XmlEvent* event) {
       StreamHeader::Span span;
       span.name_begin = static_cast<uint32_t>(header_.storage_.size());
       span.name_size = a.name_size;
-      header_.storage_.append(tag_attr_names_, a.name_begin, a.name_size);
+      header_.storage_.append(AttrName(a));
       span.value_begin = a.value_begin;
       span.value_size = a.value_size;
       header_.attributes_.push_back(span);
@@ -609,9 +612,7 @@ bool XmlTokenizer::FinishStartTag(bool empty, XmlEvent* event) {
         header_.namespaces_.SetDefault(value);
         if (colon == kNoColon) header_.namespace_uri_ = value;
       } else if (a.kind == AttrKind::kXmlnsPrefix) {
-        const std::string_view qname =
-            std::string_view(tag_attr_names_).substr(a.name_begin, a.name_size);
-        header_.namespaces_.Bind(qname.substr(6), value);
+        header_.namespaces_.Bind(AttrName(a).substr(6), value);
       }
     }
     if (colon != kNoColon) header_.namespace_uri_ = std::string(element_uri);
@@ -629,14 +630,15 @@ bool XmlTokenizer::FinishStartTag(bool empty, XmlEvent* event) {
 // Pops the innermost open element; reports a completed stanza or the end of
 // the stream.
 bool XmlTokenizer::CloseElement(XmlEvent* event) {
-  bindings_.resize(binding_marks_.back());
-  ns_arena_.resize(bindings_.empty() ? 0
-                                     : bindings_.back().uri_begin + bindings_.back().uri_size);
-  binding_marks_.pop_back();
-  open_name_ends_.pop_back();
-  open_name_colons_.pop_back();
-  open_names_.resize(open_name_ends_.empty() ? 0 : open_name_ends_.back());
-  const size_t depth = open_name_ends_.size();
+  const OpenElement& closed = open_elements_.back();
+  if (closed.binding_mark != bindings_.size()) {  // it declared prefixes
+    bindings_.resize(closed.binding_mark);
+    ns_arena_.resize(bindings_.empty() ? 0
+                                       : bindings_.back().uri_begin + bindings_.back().uri_size);
+  }
+  open_names_.resize(closed.name_begin);
+  open_elements_.pop_back();
+  const size_t depth = open_elements_.size();
   if (depth == 0) {
     event->type = XmlEventType::kStreamClose;
     state_ = State::kClosed;
@@ -803,19 +805,24 @@ bool XmlTokenizer::FastReference(size_t* at) const {
 bool XmlTokenizer::FastInTag(XmlEvent* event, bool* progressed) {
   *progressed = false;
   if (!top_active_) return false;
+  // The buffer in locals: stores to members through `this` could alias a
+  // `const unsigned char*` as far as the compiler knows, so reading in_
+  // and in_size_ from members would reload them after every store.
+  const unsigned char* const in = in_;
+  const size_t size = in_size_;
   // Invariant: pos_ < stop (Next() checked it, or the loop did).
   const size_t stop = StanzaStop();
   while (true) {
     size_t i = pos_;
-    while (i < in_size_ && IsXmlSpace(in_[i])) ++i;
+    while (i < size && IsXmlSpace(in[i])) ++i;
     if (i != pos_) {
       // As the slow state: the whole run of spaces, then the limit check.
       pos_ = i;
       saw_space_ = true;
       *progressed = true;
-      if (i >= stop || i >= in_size_) return false;
+      if (i >= stop || i >= size) return false;
     }
-    const unsigned char c = in_[i];
+    const unsigned char c = in[i];
     if (c == '>') {
       ++pos_;
       *progressed = true;
@@ -823,7 +830,7 @@ bool XmlTokenizer::FastInTag(XmlEvent* event, bool* progressed) {
     }
     if (c == '/') {
       // The slow states check the limit after the '/'.
-      if (i + 1 >= in_size_ || i + 1 >= stop || in_[i + 1] != '>') return false;
+      if (i + 1 >= size || i + 1 >= stop || in[i + 1] != '>') return false;
       pos_ = i + 2;
       *progressed = true;
       return FinishStartTag(/*empty=*/true, event);
@@ -835,28 +842,29 @@ bool XmlTokenizer::FastInTag(XmlEvent* event, bool* progressed) {
     pos_ = name_end;
     name_colon_ = colon;
     *progressed = true;
-    if (!OnAttrName(std::string_view(reinterpret_cast<const char*>(in_) + i, name_end - i))) {
+    if (!OnAttrName(std::string_view(reinterpret_cast<const char*>(in) + i, name_end - i),
+                    /*in_buffer=*/true)) {
       return false;
     }
     // Now in kAttrEq: from here on, backing off leaves the slow states at
     // the name's end.
     size_t j = name_end;
-    while (j < in_size_ && IsXmlSpace(in_[j])) ++j;
-    if (j >= in_size_ || in_[j] != '=') return false;
+    while (j < size && IsXmlSpace(in[j])) ++j;
+    if (j >= size || in[j] != '=') return false;
     ++j;
-    while (j < in_size_ && IsXmlSpace(in_[j])) ++j;
-    if (j >= in_size_ || (in_[j] != '"' && in_[j] != '\'') || j + 1 >= stop) return false;
-    const unsigned char quote = in_[j];
+    while (j < size && IsXmlSpace(in[j])) ++j;
+    if (j >= size || (in[j] != '"' && in[j] != '\'') || j + 1 >= stop) return false;
+    const unsigned char quote = in[j];
     const size_t value_begin = j + 1;
     // The closing quote must come before the value limit and the stanza
     // limit (the slow scan stops at both).
     const size_t value_stop = std::min<size_t>(
-        {in_size_, value_begin + limits_.attribute_value_bytes_max + 1, stop});
+        {size, value_begin + limits_.attribute_value_bytes_max + 1, stop});
     size_t q = value_begin;
     while (true) {
-      q = Scan<kAttrSpecial>(in_ + q, in_ + value_stop, quote, '<', '&') - in_;
+      q = Scan<kAttrSpecial>(in + q, in + value_stop, quote, '<', '&') - in;
       if (q >= value_stop) return false;
-      const unsigned char d = in_[q];
+      const unsigned char d = in[q];
       if (d == quote) break;
       if (d == '"' || d == '\'') {
         ++q;
@@ -876,17 +884,17 @@ bool XmlTokenizer::FastInTag(XmlEvent* event, bool* progressed) {
     quote_ = quote;
     value_begin_ = consumed_before_ + value_begin;
     capture_value_ =
-        open_name_ends_.size() == 1 || tag_attrs_.back().kind != AttrKind::kPlain;
+        open_elements_.size() == 1 || tag_attrs_.back().kind != AttrKind::kPlain;
     pos_ = q;
     if (capture_value_ &&
-        !OnAttrValue(std::string_view(reinterpret_cast<const char*>(in_) + value_begin,
+        !OnAttrValue(std::string_view(reinterpret_cast<const char*>(in) + value_begin,
                                       q - value_begin))) {
       return false;
     }
     pos_ = q + 1;
     saw_space_ = false;
     state_ = State::kInTag;
-    if (pos_ >= stop || pos_ >= in_size_) return false;
+    if (pos_ >= stop || pos_ >= size) return false;
   }
 }
 
@@ -899,17 +907,14 @@ bool XmlTokenizer::FastLt(XmlEvent* event, bool* progressed) {
   const size_t stop = StanzaStop();
   uint32_t colon;
   if (in_[pos_] == '/') {
-    const size_t n = open_name_ends_.size();
-    if (n <= 1) return false;  // the stream root's end: the slow states
+    if (open_elements_.size() <= 1) return false;  // the stream root's end: the slow states
     const size_t name_begin = pos_ + 1;
     const size_t name_end = ScanSimpleName(name_begin, stop, &colon);
     if (name_end == 0) return false;
     size_t gt = name_end;
     while (gt < in_size_ && IsXmlSpace(in_[gt])) ++gt;
     if (gt >= in_size_ || gt >= stop || in_[gt] != '>') return false;
-    const uint32_t open_begin = n >= 2 ? open_name_ends_[n - 2] : 0;
-    const std::string_view open_name(open_names_.data() + open_begin,
-                                     open_name_ends_[n - 1] - open_begin);
+    const std::string_view open_name = OpenName(open_elements_.back());
     // A mismatch is an error: the slow states report it at the right byte.
     if (open_name != std::string_view(reinterpret_cast<const char*>(in_) + name_begin,
                                       name_end - name_begin)) {
@@ -1088,7 +1093,7 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       ++pos_;
       value_begin_ = Offset();
       capture_value_ =
-          open_name_ends_.size() == 1 || tag_attrs_.back().kind != AttrKind::kPlain;
+          open_elements_.size() == 1 || tag_attrs_.back().kind != AttrKind::kPlain;
       if (capture_value_) BeginToken(limits_.attribute_value_bytes_max);
       state_ = State::kAttrValue;
       return false;
@@ -1218,7 +1223,7 @@ bool XmlTokenizer::Step(XmlEvent* event) {
       if (progressed || failed_) return false;
       if (c == '/') {
         ++pos_;
-        if (open_name_ends_.size() == 1) {
+        if (open_elements_.size() == 1) {
           // The stream root's end tag, not a stanza.
           top_active_ = false;
           top_is_stanza_ = false;
@@ -1250,7 +1255,7 @@ bool XmlTokenizer::Step(XmlEvent* event) {
 
     case State::kBang:
       if (c == '[') {
-        if (open_name_ends_.size() == 1) return Fail(C::kBadFormat, "CDATA at stream level");
+        if (open_elements_.size() == 1) return Fail(C::kBadFormat, "CDATA at stream level");
         ++pos_;
         match_ = 0;
         state_ = State::kCdataOpen;

@@ -170,8 +170,9 @@ class XmlTokenizer {
   enum class State : uint8_t;
   enum class AttrKind : uint8_t { kPlain, kXmlnsDefault, kXmlnsPrefix };
   struct TagAttr {
-    uint32_t name_begin;  // in tag_attr_names_
+    uint32_t name_begin;  // in tag_attr_names_, or in in_ if name_in_buffer
     uint32_t name_size;
+    bool name_in_buffer;  // read in place by a fast path; copied at buffer end
     uint32_t colon;       // index of ':' in the name, or kNoColon
     AttrKind kind;
     uint32_t value_begin;  // in header_.storage_ (stream root only)
@@ -222,7 +223,13 @@ class XmlTokenizer {
 
   bool StepName();
   bool OnStartName(std::string_view name);
-  bool OnAttrName(std::string_view name);
+  // `in_buffer`: `name` lies in the current buffer (it is not copied then).
+  bool OnAttrName(std::string_view name, bool in_buffer = false);
+  std::string_view AttrName(const TagAttr& attr) const {
+    const char* base =
+        attr.name_in_buffer ? reinterpret_cast<const char*>(in_) : tag_attr_names_.data();
+    return std::string_view(base + attr.name_begin, attr.name_size);
+  }
   bool OnAttrValue(std::string_view raw);
   bool OnEndName(std::string_view name);
   bool FinishStartTag(bool empty, XmlEvent* event);
@@ -274,9 +281,17 @@ class XmlTokenizer {
 
   // Open elements (qualified names, back to back) and their bindings.
   std::string open_names_;
-  std::vector<uint32_t> open_name_ends_;
-  std::vector<uint32_t> open_name_colons_;
-  std::vector<uint32_t> binding_marks_;
+  struct OpenElement {
+    uint32_t name_begin, name_end;  // in open_names_
+    uint32_t colon;                 // as TagAttr::colon
+    uint32_t binding_mark;          // bindings_.size() before its own
+  };
+  // One entry per open element (one vector, so opening and closing an
+  // element is one push and one pop).
+  std::vector<OpenElement> open_elements_;
+  std::string_view OpenName(const OpenElement& e) const {
+    return std::string_view(open_names_.data() + e.name_begin, e.name_end - e.name_begin);
+  }
   std::string ns_arena_;
   std::vector<Binding> bindings_;
 
