@@ -42,3 +42,24 @@ def ringlet_cc_benchmark(name, copts = [], deps = [], tags = [], **kwargs):
         size = "medium",
         tags = tags + ["benchmark_smoke"],
     )
+
+def ringlet_e2e_test(name, script, size = "medium", data = [], tags = []):
+    """An end-to-end test: a Python script (tests/e2e) run with Debian's
+    /usr/bin/python3 against the real ringletd and ringletctl binaries.
+
+    Not run under --config=tsan: ringletd links RocksDB and abseil as
+    uninstrumented Debian libraries, whose internal locking ThreadSanitizer
+    cannot see (it reports their own synchronisation as races)."""
+    native.sh_test(
+        name = name,
+        size = size,
+        srcs = ["e2e/run_python_test.sh"],
+        args = ["$(location %s)" % script],
+        data = data + [
+            script,
+            "e2e/harness.py",
+            "//tools:ringletctl",
+            "//xmpp/server:ringletd",
+        ],
+        tags = tags + ["no_tsan"],
+    )

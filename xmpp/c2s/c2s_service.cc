@@ -3,6 +3,7 @@
 #include "absl/strings/str_format.h"
 #include "core/log.h"
 #include "xmpp/c2s/c2s_session.h"
+#include "xmpp/sasl/scram_primitives.h"
 
 namespace ringlet::xmpp {
 
@@ -38,9 +39,16 @@ void C2sService::Accept(Connection& connection, bool direct_tls) {
 }
 
 std::string C2sService::RandomToken(size_t chars) {
+  // From the system CSPRNG: stream ids and generated resources must not be
+  // guessable (a guessed resource is enough to address a session).
   static constexpr char kHex[] = "0123456789abcdef";
+  std::string bytes((chars + 1) / 2, '\0');
+  sasl::SystemRandom().Fill(reinterpret_cast<uint8_t*>(bytes.data()), bytes.size());
   std::string token(chars, '0');
-  for (char& c : token) c = kHex[absl::Uniform<int>(random_, 0, 16)];
+  for (size_t i = 0; i < chars; ++i) {
+    uint8_t byte = static_cast<uint8_t>(bytes[i / 2]);
+    token[i] = kHex[i % 2 == 0 ? byte >> 4 : byte & 0xf];
+  }
   return token;
 }
 

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/random/random.h"
 #include "absl/time/time.h"
 #include "core/metrics.h"
 #include "core/shard.h"
@@ -95,7 +94,6 @@ class C2sService final : public ShardService {
   storage::Storage* const storage_;
   const C2sConfig* const config_;
   xml::StanzaParser parser_;
-  absl::BitGen random_;
   absl::flat_hash_map<std::string, Failures> failures_;
   uint64_t logins_ = 0;
   uint64_t login_failures_ = 0;

@@ -298,14 +298,7 @@ void Router::AnswerForAccount(RoutedStanza& stanza) {
     Bounce(stanza, im::StanzaErrorCondition::kServiceUnavailable);
     return;
   }
-  auto result = std::make_unique<RoutedStanza>();
-  result->kind = StanzaKind::kIq;
-  result->type = "result";
-  result->id = stanza.id;
-  result->from = stanza.to;
-  result->to = stanza.from;
-  result->bytes = std::move(*reply);
-  Send(std::move(result));
+  Reply(stanza, "result", std::move(*reply));
 }
 
 void Router::AnswerProbe(RoutedStanza& stanza) {
@@ -322,15 +315,33 @@ void Router::AnswerProbe(RoutedStanza& stanza) {
   bool any = false;
   for (LocalSession* session : SessionsOf(contact)) {
     if (!session->available() || session->last_presence().empty()) continue;
-    auto reply = std::make_unique<RoutedStanza>();
-    reply->kind = StanzaKind::kPresence;
-    reply->from = session->full_jid();
-    reply->to = stanza.from;
-    reply->bytes = Readdress(session->last_presence(), stanza.from.ToString());
-    Send(std::move(reply));
+    Send(ReaddressedPresence(session->full_jid(), stanza.from, session->last_presence(), ""));
     any = true;
   }
   if (!any) Send(MakePresence(contact, stanza.from, "unavailable"));
+}
+
+std::unique_ptr<RoutedStanza> Router::ReaddressedPresence(const Jid& from, const Jid& to,
+                                                          const std::string& stanza,
+                                                          std::string_view type) {
+  auto copy = std::make_unique<RoutedStanza>();
+  copy->kind = StanzaKind::kPresence;
+  copy->type = std::string(type);
+  copy->from = from;
+  copy->to = to;
+  copy->bytes = Readdress(stanza, to.ToString());
+  return copy;
+}
+
+void Router::Reply(const RoutedStanza& request, std::string_view type, std::string bytes) {
+  auto reply = std::make_unique<RoutedStanza>();
+  reply->kind = request.kind;
+  reply->type = std::string(type);
+  reply->id = request.id;
+  reply->from = request.to;
+  reply->to = request.from;
+  reply->bytes = std::move(bytes);
+  Send(std::move(reply));
 }
 
 std::unique_ptr<RoutedStanza> Router::MakePresence(const Jid& from, const Jid& to,
@@ -356,12 +367,7 @@ void Router::OnPresenceBroadcast(LocalSession& session, bool initial, const std:
       auto contact = Jid::Parse(item.jid);
       if (!contact.ok()) continue;
       if (HasFrom(item.subscription)) {
-        auto copy = std::make_unique<RoutedStanza>();
-        copy->kind = StanzaKind::kPresence;
-        copy->from = user;
-        copy->to = *contact;
-        copy->bytes = Readdress(stanza, item.jid);
-        Send(std::move(copy));
+        Send(ReaddressedPresence(user, *contact, stanza, ""));
       }
       if (initial && HasTo(item.subscription)) {
         Send(MakePresence(bare, *contact, "probe"));
@@ -409,13 +415,7 @@ void Router::OnUnavailable(LocalSession& session, const std::string& stanza) {
       if (!HasFrom(item.subscription)) continue;
       auto contact = Jid::Parse(item.jid);
       if (!contact.ok()) continue;
-      auto copy = std::make_unique<RoutedStanza>();
-      copy->kind = StanzaKind::kPresence;
-      copy->type = "unavailable";
-      copy->from = user;
-      copy->to = *contact;
-      copy->bytes = Readdress(stanza, item.jid);
-      Send(std::move(copy));
+      Send(ReaddressedPresence(user, *contact, stanza, "unavailable"));
       sent.insert(item.jid);
     }
   }
@@ -425,13 +425,7 @@ void Router::OnUnavailable(LocalSession& session, const std::string& stanza) {
       if (sent.contains(target)) continue;
       auto to = Jid::Parse(target);
       if (!to.ok()) continue;
-      auto copy = std::make_unique<RoutedStanza>();
-      copy->kind = StanzaKind::kPresence;
-      copy->type = "unavailable";
-      copy->from = user;
-      copy->to = *to;
-      copy->bytes = Readdress(stanza, target);
-      Send(std::move(copy));
+      Send(ReaddressedPresence(user, *to, stanza, "unavailable"));
     }
     directed_.erase(directed);
   }
@@ -543,12 +537,7 @@ void Router::SendAllPresence(const Jid& user, const Jid& contact, bool available
   for (LocalSession* session : SessionsOf(user)) {
     if (!session->available()) continue;
     if (available && !session->last_presence().empty()) {
-      auto copy = std::make_unique<RoutedStanza>();
-      copy->kind = StanzaKind::kPresence;
-      copy->from = session->full_jid();
-      copy->to = contact;
-      copy->bytes = Readdress(session->last_presence(), contact.ToString());
-      Send(std::move(copy));
+      Send(ReaddressedPresence(session->full_jid(), contact, session->last_presence(), ""));
     } else if (!available) {
       Send(MakePresence(session->full_jid(), contact, "unavailable"));
     }
@@ -569,14 +558,7 @@ void Router::Bounce(const RoutedStanza& stanza, im::StanzaErrorCondition conditi
   error.by = stanza.to.domain();
   auto reply = im::BuildErrorReply(stanza.bytes, view, error);
   if (!reply.has_value()) return;
-  auto routed = std::make_unique<RoutedStanza>();
-  routed->kind = stanza.kind;
-  routed->type = "error";
-  routed->id = stanza.id;
-  routed->from = stanza.to;
-  routed->to = stanza.from;
-  routed->bytes = std::move(*reply);
-  Send(std::move(routed));
+  Reply(stanza, "error", std::move(*reply));
 }
 
 }  // namespace ringlet::xmpp

@@ -160,6 +160,12 @@ class Router final : public ShardService, public TurnWork {
   void SendAllPresence(const Jid& user, const Jid& contact, bool available);
   std::unique_ptr<RoutedStanza> MakePresence(const Jid& from, const Jid& to,
                                              std::string_view type);
+  // A copy of a presence stanza with 'to' replaced, to route.
+  std::unique_ptr<RoutedStanza> ReaddressedPresence(const Jid& from, const Jid& to,
+                                                    const std::string& stanza,
+                                                    std::string_view type);
+  // Routes `bytes` back to the sender of `request` (from/to swapped).
+  void Reply(const RoutedStanza& request, std::string_view type, std::string bytes);
   void ScheduleCommit();
 
   Shard* const shard_;
