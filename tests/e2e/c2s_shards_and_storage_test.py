@@ -53,6 +53,12 @@ class ShardPlacementTest(unittest.TestCase):
             # available resource of the recipient (RFC 6121 §8.5.2.1.1).
             for client in clients:
                 client.send("<presence/>")
+            # Wait until every session is available: each gets its own
+            # presence back (RFC 6121 §4.2.2).
+            for index, client in enumerate(clients):
+                jid = (first, second)[index // 3]
+                resource = "r%d" % (index % 3 + 1)
+                client.read_until(("from='%s/%s'" % (jid, resource)).encode())
             clients[0].send("<message to='%s' type='chat'><body>across</body></message>" % second)
             for client in clients[3:]:
                 client.read_until(rb"<body>across</body>")

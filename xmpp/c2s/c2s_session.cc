@@ -116,21 +116,14 @@ bool C2sSession::StartTls() {
 
 void C2sSession::Transmit(std::string bytes) {
   if (tls_ == nullptr || starting_tls_) {
-    if (!bytes.empty()) Write(std::move(bytes));
+    if (!bytes.empty()) SendToConnection(std::move(bytes));
     return;
   }
   if (!bytes.empty() && tls_->handshake_done()) {
     absl::Status status = tls_->Write(bytes);
     if (!status.ok()) LOG_DEBUG("conn %x: TLS write: %s", connection_->id().value(), status.ToString());
   }
-  if (tls_->HasCiphertext()) {
-    absl::Status status = connection_->Send(tls_->TakeCiphertext());
-    if (status.code() == absl::StatusCode::kResourceExhausted) {
-      state_ = State::kClosing;
-      if (bound_) EndSession();
-      connection_->Close(CloseMode::kAbort, status);
-    }
-  }
+  if (tls_->HasCiphertext()) SendToConnection(tls_->TakeCiphertext());
 }
 
 std::string C2sSession::Process(std::string_view bytes) {
@@ -189,14 +182,16 @@ std::string C2sSession::Process(std::string_view bytes) {
 }
 
 void C2sSession::Write(std::string bytes) {
-  if (state_ == State::kClosing && bytes.rfind("</stream:stream>", 0) != 0 &&
-      bytes.find("stream:error") == std::string::npos) {
-    return;
-  }
+  // Everything a closing stream had to say was written before it closed.
+  if (state_ == State::kClosing) return;
   if (tls_ != nullptr && !starting_tls_) {
     Transmit(std::move(bytes));
     return;
   }
+  SendToConnection(std::move(bytes));
+}
+
+void C2sSession::SendToConnection(std::string bytes) {
   absl::Status status = connection_->Send(std::move(bytes));
   if (status.code() == absl::StatusCode::kResourceExhausted) {
     // The client does not read what it is sent: it cannot be served.

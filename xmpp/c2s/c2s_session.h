@@ -74,8 +74,10 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
   // the bytes that follow an element after which the input changes hands
   // (STARTTLS: they are TLS records), or "" if all were consumed.
   std::string Process(std::string_view bytes);
-  // Sends `bytes`, through TLS when it is up.
+  // Sends `bytes`, through TLS when it is up ("" flushes TLS records).
   void Transmit(std::string bytes);
+  // Queues bytes on the connection; a client whose queue is full is cut off.
+  void SendToConnection(std::string bytes);
   void OnStreamOpen();
   void OnElement(std::string_view element);
   void SendStreamHeader();
