@@ -298,6 +298,7 @@ class XmlTokenizer {
   // Attributes of the start tag being read.
   std::string tag_attr_names_;
   std::vector<TagAttr> tag_attrs_;
+  bool tag_has_prefixed_attr_ = false;  // one needs its namespace checked
 
   std::string declaration_;
   StreamHeader header_;

@@ -164,6 +164,11 @@ std::vector<ValidCase> ValidCorpus() {
        "\xEF\xBB\xBF" + s + "<stream:features><bidi xmlns='urn:xmpp:features:bidi'/>"
            "</stream:features></stream:stream>  ",
        {"<stream:features><bidi xmlns='urn:xmpp:features:bidi'/></stream:features>"}},
+      {"fast-path shapes: spaces around '=', references, UTF-8, end tags with spaces",
+       c + "<message  to = \"a&amp;b&lt;&#x41;\"\tid='\xC3\xA9\xE2\x9C\x93\xF0\x9F\x98\x80\"'\n>"
+           "x&gt;\xE2\x9C\x93&quot;&apos;y<b:x xmlns:b='u' b:y='1'/></message\t>",
+       {"<message  to = \"a&amp;b&lt;&#x41;\"\tid='\xC3\xA9\xE2\x9C\x93\xF0\x9F\x98\x80\"'\n>"
+        "x&gt;\xE2\x9C\x93&quot;&apos;y<b:x xmlns:b='u' b:y='1'/></message\t>"}},
       {"attribute values with markup characters and whitespace",
        c + "<message id=\"a'b&gt;c\" x='>\"\t\r\n' y = \"1\" ><body>]] > ]</body></message>",
        {"<message id=\"a'b&gt;c\" x='>\"\t\r\n' y = \"1\" ><body>]] > ]</body></message>"}},
@@ -320,6 +325,19 @@ std::vector<InvalidCase> InvalidCorpus() {
       {"element after stream end", c + "</stream:stream><a/>", C::kNotWellFormed},
       {"text before root", "hello<a/>", C::kNotWellFormed},
       {"mismatched stream end", c + "</stream:streams>", C::kNotWellFormed},
+      // Shapes the fast paths must leave to the slow states.
+      {"end tag longer than the open name", c + "<m><body></bodyx></body></m>",
+       C::kNotWellFormed},
+      {"end tag with a prefix of the open name", c + "<m><body></bod></m>", C::kNotWellFormed},
+      {"end tag name then junk", c + "<m><body></body x></m>", C::kNotWellFormed},
+      {"duplicate attribute after a long value",
+       c + "<m a='" + std::string(100, 'x') + "' b='1' a='2'/>", C::kNotWellFormed},
+      {"tab in attribute value is fine but a control is not", c + "<m a='x\ty\x02'/>",
+       C::kNotWellFormed},
+      {"non-ASCII attribute name then duplicate",
+       c + "<m \xC3\xA9='1' \xC3\xA9='2'/>", C::kNotWellFormed},
+      {"undeclared prefix on an attribute read in place", c + "<m a='1' p:b='2'/>",
+       C::kBadNamespacePrefix},
   };
 }
 
