@@ -1,5 +1,7 @@
 #include "xmpp/sasl/scram_client.h"
 
+#include "absl/container/flat_hash_map.h"
+
 #include <utility>
 #include <vector>
 
@@ -79,8 +81,7 @@ SaslStatus ScramClient::ReceiveServerFirst(std::string_view server_first,
   std::string auth_message = client_first_bare_ + ",";
   auth_message.append(server_first);
   auth_message += "," + without_proof;
-  const std::string salted =
-      ScramSaltedPassword(hash, options_.password, salt, iterations);
+  const std::string salted = SaltedPassword(hash, salt, iterations);
   std::string proof = ScramHmac(hash, salted, "Client Key");
   const std::string client_signature =
       ScramHmac(hash, ScramDigest(hash, proof), auth_message);
@@ -89,6 +90,22 @@ SaslStatus ScramClient::ReceiveServerFirst(std::string_view server_first,
       ScramHmac(hash, ScramHmac(hash, salted, "Server Key"), auth_message);
   *client_final = absl::StrCat(without_proof, ",p=", Base64Encode(proof));
   return SaslStatus();
+}
+
+std::string ScramClient::SaltedPassword(ScramHash hash, std::string_view salt,
+                                        uint32_t iterations) const {
+  if (!options_.cache_salted_password) {
+    return ScramSaltedPassword(hash, options_.password, salt, iterations);
+  }
+  // One cache per thread: shards never share it, so it needs no lock.
+  thread_local absl::flat_hash_map<std::string, std::string> cache;
+  std::string key = absl::StrCat(static_cast<int>(hash), ":", iterations, ":",
+                                 Base64Encode(salt), ":", options_.password);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  std::string salted = ScramSaltedPassword(hash, options_.password, salt, iterations);
+  if (cache.size() >= kSaltedPasswordCacheEntries) cache.clear();
+  cache.emplace(std::move(key), salted);
+  return salted;
 }
 
 SaslStatus ScramClient::ReceiveServerFinal(std::string_view server_final) {

@@ -34,9 +34,17 @@ struct ScramClientOptions {
   size_t nonce_chars = 24;
   uint32_t iterations_min = 4096;
   uint32_t iterations_max = 1'000'000;
+  // Reuse SaltedPassword (the expensive Hi(), RFC 5802 §3) when this thread
+  // already derived it for the same password, salt and iteration count. For
+  // clients that log in many times with one password (the load generator):
+  // it keeps up to kSaltedPasswordCacheEntries per thread, so only a thread
+  // that already knows the password can read it back.
+  bool cache_salted_password = false;
   // Not owned; must outlive the ScramClient.
   RandomSource* random = &SystemRandom();
 };
+
+inline constexpr size_t kSaltedPasswordCacheEntries = 64;
 
 class ScramClient {
  public:
@@ -53,6 +61,7 @@ class ScramClient {
   SaslStatus ReceiveServerFinal(std::string_view server_final);
 
  private:
+  std::string SaltedPassword(ScramHash hash, std::string_view salt, uint32_t iterations) const;
   ScramClientOptions options_;
   std::string gs2_header_;
   std::string client_first_bare_;

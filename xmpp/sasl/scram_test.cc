@@ -209,6 +209,15 @@ TEST_F(ExchangeTest, Sha1WithoutBinding) {
   EXPECT_TRUE(RunExchange(server_, client_, &credentials_).ok());
 }
 
+TEST_F(ExchangeTest, CachedSaltedPasswordStillProvesOnlyTheRightPassword) {
+  client_.cache_salted_password = true;
+  EXPECT_TRUE(RunExchange(server_, client_, &credentials_).ok());
+  EXPECT_TRUE(RunExchange(server_, client_, &credentials_).ok());  // from the cache
+  client_.password = "wrong";  // another password is another cache entry
+  EXPECT_EQ(RunExchange(server_, client_, &credentials_).condition(),
+            SaslCondition::kNotAuthorized);
+}
+
 TEST_F(ExchangeTest, UnknownUserLooksLikeWrongPassword) {
   server_.decoy_key = "secret";
   ScramServer server(server_);
