@@ -388,14 +388,11 @@ void Router::OnPresenceBroadcast(LocalSession& session, bool initial, const std:
     // Subscription requests that arrived while no resource was available
     // (RFC 6121 §3.1.3): redeliver them now.
     if (roster.ok()) {
-      for (const RosterItem& item : roster->items) {
-        if (!item.pending_in) continue;
-        auto contact = Jid::Parse(item.jid);
-        if (!contact.ok()) continue;
+      for (const std::string& contact : im::PendingSubscriptionRequests(*roster)) {
         std::string request;
         xml::XmlWriter w(&request);
         w.Open("presence")
-            .Attribute("from", item.jid)
+            .Attribute("from", contact)
             .Attribute("to", bare.ToString())
             .Attribute("type", "subscribe")
             .Close();
@@ -463,7 +460,6 @@ void Router::OnOutboundSubscription(LocalSession& session, std::unique_ptr<Route
   Jid contact = stanza->to.Bare();
   stanza->to = contact;
   ApplySubscription(event, session.full_jid().Bare(), contact, stanza.get());
-  if (stanza->bytes.empty()) return;  // consumed (not to be forwarded)
 }
 
 void Router::ApplySubscription(im::SubscriptionEvent event, const Jid& user, const Jid& contact,
