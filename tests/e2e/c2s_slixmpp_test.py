@@ -156,6 +156,23 @@ class C2sSlixmppTest(unittest.TestCase):
             await close(alice, carol)
         self.run_async(scenario())
 
+    def test_subscription_request_waits_for_an_offline_contact(self):
+        async def scenario():
+            alice = Client(self.alice_jid, PASSWORD, self.server)
+            await alice.login()
+            alice.send_presence(pto=self.carol_jid, ptype="subscribe")
+            await asyncio.sleep(0.5)
+            carol = Client(self.carol_jid, PASSWORD, self.server)
+            await carol.login()
+            request = await expect(carol.subscriptions)
+            self.assertEqual(request["from"].bare, self.alice_jid)
+            # Alice's roster shows the pending request (ask='subscribe').
+            roster = await alice.get_roster()
+            item = roster["roster"]["items"][slixmpp.JID(self.carol_jid)]
+            self.assertEqual(item["ask"], "subscribe")
+            await close(alice, carol)
+        self.run_async(scenario())
+
     def test_direct_tls_login(self):
         async def scenario():
             alice = Client(self.alice_jid, PASSWORD, self.server)
