@@ -84,7 +84,10 @@ enum class CloseMode { kOrderly, kAbort };
 
 class Connection final : public RingClient, public TurnWork {
  public:
-  static constexpr int kIovecsPerSend = 64;
+  // Each connection carries its iovec array (its one send in flight points
+  // into it): 16 keeps an idle session under 4 KiB (bench/RESULTS.md); more
+  // queued chunks go out in the next turn's sendmsg.
+  static constexpr int kIovecsPerSend = 16;
 
   // Only the ConnectionTable destroys connections, after their teardown.
   ~Connection();
