@@ -206,6 +206,7 @@ void Connection::OnRecv(const Completion& completion) {
 
 void Connection::OnSend(const Completion& completion) {
   send_in_flight_ = false;
+  table_->ReturnSendBlock(std::move(send_block_));
   if (completion.result < 0) {
     if (state_ != State::kClosing || close_mode_ != CloseMode::kAbort) {
       Close(CloseMode::kAbort,
@@ -236,17 +237,20 @@ void Connection::FlushSend() {
                   (state_ == State::kClosing && close_mode_ == CloseMode::kOrderly);
   if (!may_send) return;
   int count = 0;
+  send_block_ = table_->TakeSendBlock();
+  iovec* iovecs = send_block_->iovecs;
   for (size_t i = 0; i < send_queue_.size() && count < kIovecsPerSend; ++i, ++count) {
     const std::string& chunk = send_queue_[i];
     size_t offset = i == 0 ? send_front_offset_ : 0;
-    iovecs_[count].iov_base = const_cast<char*>(chunk.data()) + offset;
-    iovecs_[count].iov_len = chunk.size() - offset;
+    iovecs[count].iov_base = const_cast<char*>(chunk.data()) + offset;
+    iovecs[count].iov_len = chunk.size() - offset;
   }
-  std::memset(&send_msg_, 0, sizeof(send_msg_));
-  send_msg_.msg_iov = iovecs_;
-  send_msg_.msg_iovlen = count;
+  msghdr& message = send_block_->message;
+  std::memset(&message, 0, sizeof(message));
+  message.msg_iov = iovecs;
+  message.msg_iovlen = count;
   io_uring_sqe* sqe = shard_->ring().Prepare(this, kOpSend, &send_token_);
-  io_uring_prep_sendmsg(sqe, fd_, &send_msg_, MSG_NOSIGNAL);
+  io_uring_prep_sendmsg(sqe, fd_, &message, MSG_NOSIGNAL);
   send_in_flight_ = true;
 }
 

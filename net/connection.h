@@ -10,7 +10,8 @@
 //   (all buffers lent) is re-armed at the end of the turn.
 // - Send: Send() appends owned bytes to a queue; the queue is flushed once
 //   per loop turn with one sendmsg of up to kIovecsPerSend chunks; one send is
-//   in flight at a time and later bytes wait for the next turn.
+//   in flight at a time (its iovecs borrowed from the shard's pool, so an
+//   idle connection holds none) and later bytes wait for the next turn.
 // - Back-pressure: PauseReading() cancels the receive; ResumeReading() arms
 //   it again. Nothing already received is lost.
 // - Close: Close(kOrderly) sends what is queued, then shuts down its write
@@ -84,10 +85,15 @@ enum class CloseMode { kOrderly, kAbort };
 
 class Connection final : public RingClient, public TurnWork {
  public:
-  // Each connection carries its iovec array (its one send in flight points
-  // into it): 16 keeps an idle session under 4 KiB (bench/RESULTS.md); more
-  // queued chunks go out in the next turn's sendmsg.
-  static constexpr int kIovecsPerSend = 16;
+  static constexpr int kIovecsPerSend = 64;
+
+  // The msghdr and iovecs of one sendmsg in flight. Lent by the shard's
+  // ConnectionTable for the duration of a send, so that an idle connection
+  // holds none (1 KiB each; bench/RESULTS.md, idle memory).
+  struct SendBlock {
+    msghdr message;
+    iovec iovecs[kIovecsPerSend];
+  };
 
   // Only the ConnectionTable destroys connections, after their teardown.
   ~Connection();
@@ -170,8 +176,7 @@ class Connection final : public RingClient, public TurnWork {
   size_t queued_bytes_ = 0;
   bool send_in_flight_ = false;
   OpToken send_token_ = 0;
-  iovec iovecs_[kIovecsPerSend];
-  msghdr send_msg_{};
+  std::unique_ptr<SendBlock> send_block_;  // only while a send is in flight
 
   // Bytes received but not yet delivered: carried over by a hand-over.
   std::string carry_;

@@ -73,6 +73,19 @@ absl::StatusOr<Connection*> ConnectionTable::Admit(int fd, const SocketAddress& 
   return Insert(ConnId::Make(shard_->id().value(), next_counter_++), fd, peer);
 }
 
+std::unique_ptr<Connection::SendBlock> ConnectionTable::TakeSendBlock() {
+  if (free_send_blocks_.empty()) return std::make_unique<Connection::SendBlock>();
+  std::unique_ptr<Connection::SendBlock> block = std::move(free_send_blocks_.back());
+  free_send_blocks_.pop_back();
+  return block;
+}
+
+void ConnectionTable::ReturnSendBlock(std::unique_ptr<Connection::SendBlock> block) {
+  if (block != nullptr && free_send_blocks_.size() < kSendBlocksKept) {
+    free_send_blocks_.push_back(std::move(block));
+  }
+}
+
 void ConnectionTable::SetAdopter(uint32_t kind, Adopter adopter) {
   adopters_[kind] = std::move(adopter);
 }

@@ -75,6 +75,13 @@ class ConnectionTable final : public ShardService {
   // Close(kOrderly).
   void SetShutdownHook(absl::AnyInvocable<void(Connection&)> hook) { shutdown_hook_ = std::move(hook); }
 
+  // Lends the msghdr + iovecs for one send in flight; the pool keeps what
+  // is returned (at most kSendBlocksKept), so blocks are reused, not
+  // allocated, in steady state.
+  std::unique_ptr<Connection::SendBlock> TakeSendBlock();
+  void ReturnSendBlock(std::unique_ptr<Connection::SendBlock> block);
+  static constexpr size_t kSendBlocksKept = 1024;
+
  private:
   friend class Connection;
   struct Counted {
@@ -95,6 +102,7 @@ class ConnectionTable final : public ShardService {
   absl::flat_hash_map<std::string, uint32_t> per_address_;
   absl::flat_hash_map<uint32_t, Adopter> adopters_;
   absl::AnyInvocable<void(Connection&)> shutdown_hook_;
+  std::vector<std::unique_ptr<Connection::SendBlock>> free_send_blocks_;
   uint64_t next_counter_ = 1;
   uint64_t refused_ = 0;
   uint64_t handovers_in_ = 0;
