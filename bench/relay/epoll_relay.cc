@@ -45,6 +45,7 @@
 #include "absl/time/time.h"
 #include "bench/relay/relay_protocol.h"
 #include "bench/relay/server_util.h"
+#include "bench/xmpp/load_stats.h"
 #include "net/address.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:15302",
@@ -423,7 +424,7 @@ int Main(int argc, char** argv) {
   }
   std::printf("epoll_relay: threads=%u relayed_bytes=%llu moved=%llu cpu_seconds=%.2f\n", threads,
               static_cast<unsigned long long>(relayed_bytes),
-              static_cast<unsigned long long>(arrivals), ProcessCpuSeconds());
+              static_cast<unsigned long long>(arrivals), bench::SelfCpuSeconds());
   return status.ok() ? 0 : 1;
 }
 

@@ -41,7 +41,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "bench/relay/busy_poller.h"
-#include "bench/relay/latency_histogram.h"
+#include "bench/xmpp/load_stats.h"
 #include "bench/relay/relay_protocol.h"
 #include "bench/relay/server_util.h"
 #include "core/log.h"
@@ -71,6 +71,8 @@ ABSL_FLAG(std::string, label, "", "free text copied into the RESULT line (e.g. t
 
 namespace ringlet::relay {
 namespace {
+
+using ::ringlet::bench::LatencyHistogram;
 
 // The measurement window, in MonotonicNanoseconds(); 0 = not open yet.
 std::atomic<int64_t> window_start_ns{0};
@@ -356,14 +358,14 @@ int Main(int argc, char** argv) {
   };
 
   absl::SleepFor(absl::GetFlag(FLAGS_warmup));
-  double client_cpu_start = ProcessCpuSeconds();
+  double client_cpu_start = bench::SelfCpuSeconds();
   double server_cpu_start = server_cpu_seconds();
   int64_t start_ns = MonotonicNanoseconds();
   window_start_ns.store(start_ns, std::memory_order_relaxed);
   absl::SleepFor(absl::GetFlag(FLAGS_duration));
   int64_t end_ns = MonotonicNanoseconds();
   window_end_ns.store(end_ns, std::memory_order_relaxed);
-  double client_cpu = ProcessCpuSeconds() - client_cpu_start;
+  double client_cpu = bench::SelfCpuSeconds() - client_cpu_start;
   double server_cpu = server_cpu_seconds() - server_cpu_start;
   group.RequestStop();
   group.Join();

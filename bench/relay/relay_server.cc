@@ -34,6 +34,7 @@
 #include "bench/relay/busy_poller.h"
 #include "bench/relay/relay_protocol.h"
 #include "bench/relay/server_util.h"
+#include "bench/xmpp/load_stats.h"
 #include "core/log.h"
 #include "core/shard.h"
 #include "net/address.h"
@@ -317,7 +318,7 @@ int Main(int argc, char** argv) {
   }
   std::printf("relay_server: shards=%u relayed_bytes=%llu handovers=%llu cpu_seconds=%.2f\n",
               shards, static_cast<unsigned long long>(relayed_bytes),
-              static_cast<unsigned long long>(handovers), ProcessCpuSeconds());
+              static_cast<unsigned long long>(handovers), bench::SelfCpuSeconds());
   return 0;
 }
 

@@ -94,11 +94,4 @@ absl::Status AnnounceAddress(const SocketAddress& address, const std::string& po
   return absl::OkStatus();
 }
 
-double ProcessCpuSeconds() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6;
-}
-
 }  // namespace ringlet::relay

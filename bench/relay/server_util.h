@@ -46,7 +46,5 @@ void WaitForStopSignal(absl::Duration duration);
 // a reader never sees it half-written).
 absl::Status AnnounceAddress(const SocketAddress& address, const std::string& port_file);
 
-// Returns user + system CPU seconds used by this process so far.
-double ProcessCpuSeconds();
 
 }  // namespace ringlet::relay
