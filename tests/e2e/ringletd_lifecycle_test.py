@@ -94,6 +94,29 @@ class RingletdLifecycleTest(unittest.TestCase):
             self.assertIn(b"system-shutdown", reply)
             client.close()
 
+    def test_starts_with_no_data_dir_on_embedded_defaults(self):
+        # As the README's first command does: the data dir defaults to
+        # ./ringlet-data beside where ringletd starts.
+        workdir = tempfile.mkdtemp(dir=os.environ.get("TEST_TMPDIR"))
+        process = subprocess.Popen(
+            [RINGLETD, "--c2s-listen=127.0.0.1:0", "--c2s-tls-listen=127.0.0.1:0",
+             "--admin-socket=" + tempfile.mkdtemp(prefix="ringlet-") + "/a.sock"],
+            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.time() + 15
+            started = False
+            while time.time() < deadline and not started:
+                line = process.stdout.readline()
+                if not line:
+                    break
+                started = "ringletd running" in line
+            self.assertTrue(started)
+            self.assertTrue(os.path.isdir(os.path.join(workdir, "ringlet-data")))
+            self.assertTrue(os.path.exists(os.path.join(workdir, "ringlet-data", "tls",
+                                                        "self-signed.crt")))
+        finally:
+            self.assertEqual(stop(process), 0)
+
     def test_bad_flag_value_stops_startup_with_a_message(self):
         result = subprocess.run([RINGLETD, "--mailbox_depth=1000"], capture_output=True,
                                 text=True, timeout=10)

@@ -98,17 +98,17 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "ringletd: %s\n", std::string(c2s_config.status().message()).c_str());
     return 2;
   }
+  if (absl::GetFlag(FLAGS_data_dir).empty()) {
+    // The embedded default: a folder beside where ringletd was started.
+    const char* working = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
+    std::filesystem::path base = working != nullptr ? working : std::filesystem::current_path();
+    absl::SetFlag(&FLAGS_data_dir, (base / "ringlet-data").string());
+  }
   auto storage_options = storage::RocksDbStorageOptionsFromFlags();
   if (!storage_options.ok()) {
     std::fprintf(stderr, "ringletd: %s\n",
                  std::string(storage_options.status().message()).c_str());
     return 2;
-  }
-  if (storage_options->data_dir.empty()) {
-    // The embedded default: a folder beside where ringletd was started.
-    const char* working = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
-    std::filesystem::path base = working != nullptr ? working : std::filesystem::current_path();
-    storage_options->data_dir = (base / "ringlet-data").string();
   }
   std::error_code made;
   std::filesystem::create_directories(storage_options->data_dir, made);
