@@ -180,6 +180,24 @@ class NegotiationTest(unittest.TestCase):
 
 
 class TlsRequiredTest(unittest.TestCase):
+    def test_garbage_instead_of_a_tls_handshake_closes_the_connection(self):
+        server = harness.Server(shards=1)
+        try:
+            client = RawClient(server.port)
+            features = client.open_stream()
+            self.assertIn(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/>",
+                          features)
+            client.send("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+            client.read_until(rb"<proceed")
+            client.send("this is not a TLS ClientHello\r\n" * 4)
+            client.buffer = b""
+            reply = client.read_to_close()
+            # A TLS alert record (content type 21), then the close.
+            self.assertTrue(reply == b"" or reply[0] == 21, reply)
+            client.close()
+        finally:
+            self.assertEqual(server.stop(), 0)
+
     def test_plain_without_tls_is_refused(self):
         server = harness.Server(shards=1, accounts=[("alice@" + DOMAIN, "secret")])
         try:

@@ -65,36 +65,22 @@ void C2sSession::Adopt(C2sService* service, Connection* connection) {
 
 void C2sSession::OnReceive(Connection& connection, std::string_view bytes) {
   if (state_ == State::kClosing) return;
+  std::string rest;
   if (tls_ == nullptr) {
-    std::string rest = Process(bytes);
+    rest = Process(bytes);
     if (rest.empty() || tls_ == nullptr) return;
-    // The client started its TLS handshake right after <starttls/>.
-    bytes = rest;
-    plaintext_.clear();
-    absl::Status status = tls_->Feed(bytes, &plaintext_);
-    Transmit("");
-    if (!status.ok()) {
-      state_ = State::kClosing;
-      connection_->Close(CloseMode::kAbort, status);
-      return;
-    }
-  } else {
-    plaintext_.clear();
-    absl::Status status = tls_->Feed(bytes, &plaintext_);
-    Transmit("");  // handshake records, alerts
-    if (!status.ok()) {
-      LOG_DEBUG("conn %x: %s", connection_->id().value(), status.ToString());
-      state_ = State::kClosing;
-      if (bound_) EndSession();
-      connection_->Close(CloseMode::kAbort, status);
-      return;
-    }
-    if (tls_->peer_closed()) {
-      if (bound_) EndSession();
-      state_ = State::kClosing;
-      connection_->Close(CloseMode::kOrderly);
-      return;
-    }
+    bytes = rest;  // the client's TLS handshake, right after <starttls/>
+  }
+  plaintext_.clear();
+  absl::Status status = tls_->Feed(bytes, &plaintext_);
+  Transmit("");  // handshake records, alerts
+  if (!status.ok() || tls_->peer_closed()) {
+    if (!status.ok()) LOG_DEBUG("conn %x: %s", connection_->id().value(), status.ToString());
+    state_ = State::kClosing;
+    if (bound_) EndSession();
+    // Orderly: a TLS alert we just queued still reaches the client.
+    connection_->Close(CloseMode::kOrderly, status);
+    return;
   }
   if (plaintext_.empty()) return;
   std::string plaintext;
