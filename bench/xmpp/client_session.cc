@@ -10,11 +10,11 @@
 namespace ringlet::bench {
 namespace {
 
-constexpr std::string_view kNsTls = "urn:ietf:params:xml:ns:xmpp-tls";
-constexpr std::string_view kNsSasl = "urn:ietf:params:xml:ns:xmpp-sasl";
-constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
-constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
-constexpr std::string_view kNsPing = "urn:xmpp:ping";
+using xml::kNsBind;
+using xml::kNsSasl;
+using xml::kNsSession;
+using xml::kNsTls;
+constexpr std::string_view kNsPing = "urn:xmpp:ping";  // as im::kNsPing; bench does not link xmpp/im
 constexpr char kBindId[] = "bind_1";
 constexpr char kSessionId[] = "sess_1";
 

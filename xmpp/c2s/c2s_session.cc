@@ -20,12 +20,11 @@
 namespace ringlet::xmpp {
 namespace {
 
-constexpr std::string_view kNsSasl = "urn:ietf:params:xml:ns:xmpp-sasl";
-constexpr std::string_view kNsTls = "urn:ietf:params:xml:ns:xmpp-tls";
-constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
-constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
-constexpr std::string_view kNsStreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
-constexpr std::string_view kNsStanzaErrors = "urn:ietf:params:xml:ns:xmpp-stanzas";
+using xml::kNsBind;
+using xml::kNsSasl;
+using xml::kNsSession;
+using xml::kNsStreamErrors;
+using xml::kNsTls;
 constexpr size_t kResourceBytesMax = 1023;
 
 std::string S(std::string_view v) { return std::string(v); }

@@ -16,6 +16,12 @@ inline constexpr std::string_view kNsStreams = "http://etherx.jabber.org/streams
 inline constexpr std::string_view kNsClient = "jabber:client";
 inline constexpr std::string_view kNsServer = "jabber:server";
 inline constexpr std::string_view kNsDialback = "jabber:server:dialback";
+// Stream negotiation (RFC 6120), shared by the server and the load generator.
+inline constexpr std::string_view kNsTls = "urn:ietf:params:xml:ns:xmpp-tls";
+inline constexpr std::string_view kNsSasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+inline constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
+inline constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
+inline constexpr std::string_view kNsStreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
 
 // The bindings in scope at the stream root: its default namespace (e.g.
 // "jabber:client") and its prefixes (e.g. stream:, db:), with values
