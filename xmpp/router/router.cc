@@ -21,6 +21,13 @@ namespace {
 using storage::RosterItem;
 using storage::Subscription;
 
+// The bare JID's canonical text ([local@]domain), without copying the Jid:
+// the key of users_ and of the home shard, computed for every stanza.
+std::string BareKey(const Jid& jid) {
+  if (jid.local().empty()) return jid.domain();
+  return absl::StrCat(jid.local(), "@", jid.domain());
+}
+
 const std::vector<LocalSession*>& NoSessions() {
   static const std::vector<LocalSession*>* const kNone = new std::vector<LocalSession*>();
   return *kNone;
@@ -114,14 +121,14 @@ bool Router::IsLocalDomain(std::string_view domain) const {
 }
 
 ShardId Router::HomeOf(const Jid& jid) const {
-  std::string bare = jid.Bare().ToString();
+  std::string bare = BareKey(jid);
   return ShardId(HomeShard(bare, shard_->shard_count()));
 }
 
 void Router::Bind(LocalSession* session) {
   const Jid& jid = session->full_jid();
   DCHECK(HomeOf(jid) == shard_->id());
-  std::string bare = jid.Bare().ToString();
+  std::string bare = BareKey(jid);
   // The newest session wins; the old one is told why it goes. Unbind() may
   // erase the user's entry, so look it up again afterwards.
   if (auto it = users_.find(bare); it != users_.end()) {
@@ -137,7 +144,7 @@ void Router::Bind(LocalSession* session) {
 }
 
 void Router::Unbind(LocalSession* session) {
-  std::string bare = session->full_jid().Bare().ToString();
+  std::string bare = BareKey(session->full_jid());
   auto it = users_.find(bare);
   if (it == users_.end()) return;
   auto& sessions = it->second.sessions;
@@ -150,30 +157,28 @@ void Router::Unbind(LocalSession* session) {
 }
 
 const std::vector<LocalSession*>& Router::SessionsOf(const Jid& bare) const {
-  auto it = users_.find(bare.Bare().ToString());
+  auto it = users_.find(BareKey(bare));
   return it == users_.end() ? NoSessions() : it->second.sessions;
 }
 
 bool Router::RouteFrom(LocalSession& sender, std::unique_ptr<RoutedStanza> stanza) {
   ++stanzas_routed_;
-  ShardId home = HomeOf(stanza->to);
-  bool congested = home != shard_->id() && shard_->mailbox().Congested(home);
-  Send(std::move(stanza));
-  return !congested;
+  return Send(std::move(stanza));
 }
 
-void Router::Send(std::unique_ptr<RoutedStanza> stanza) {
+bool Router::Send(std::unique_ptr<RoutedStanza> stanza) {
   if (!IsLocalDomain(stanza->to.domain())) {
     // Server-to-server links are not implemented yet (RFC 6120 §10.4.3).
     Bounce(*stanza, im::StanzaErrorCondition::kRemoteServerNotFound);
-    return;
+    return true;
   }
   ShardId home = HomeOf(stanza->to);
   if (home == shard_->id()) {
     DeliverLocal(std::move(stanza));
-    return;
+    return true;
   }
-  shard_->mailbox().Post(home, MailMessage{kMailRoute, 0, std::move(stanza)});
+  // false: the ring to `home` is full and the stanza waits in overflow.
+  return shard_->mailbox().Post(home, MailMessage{kMailRoute, 0, std::move(stanza)});
 }
 
 void Router::DeliverLocal(std::unique_ptr<RoutedStanza> stanza) {

@@ -154,7 +154,9 @@ class Router final : public ShardService, public TurnWork {
   void AnswerForAccount(RoutedStanza& stanza);
   void StoreOffline(RoutedStanza& stanza);
   void FlushOffline(LocalSession& session);
-  void Send(std::unique_ptr<RoutedStanza> stanza);
+  // Routes to the recipient's home shard; false if that shard's ring is full
+  // (the stanza waits, in order, in the mailbox's overflow list).
+  bool Send(std::unique_ptr<RoutedStanza> stanza);
   // Sends the user's presence from every available resource (or
   // unavailable from each) to `contact`.
   void SendAllPresence(const Jid& user, const Jid& contact, bool available);
