@@ -133,7 +133,7 @@ SaslStatus ScramServer::ReceiveClientFirst(std::string_view message) {
   // Optional extensions after r= are ignored (RFC 5802 §5.1).
   client_first_bare_ = std::string(bare);
   nonce_ = std::string(attributes[1].value) +
-           MakeScramNonce(*options_.random, options_.nonce_chars);
+           options_.random->ScramNonce(options_.nonce_chars);
   state_ = State::kAwaitCredentials;
   return SaslStatus();
 }

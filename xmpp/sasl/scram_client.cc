@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "xmpp/sasl/opaque_string.h"
 
 namespace ringlet::sasl {
 namespace {
@@ -21,11 +22,11 @@ SaslStatus Malformed(const char* detail) {
 }  // namespace
 
 ScramClient::ScramClient(ScramClientOptions options)
-    : options_(std::move(options)) {}
+    : options_(std::move(options)), password_(PrepareOpaqueString(options_.password)) {}
 
 std::string ScramClient::ClientFirst() {
   if (client_nonce_.empty()) {
-    client_nonce_ = MakeScramNonce(*options_.random, options_.nonce_chars);
+    client_nonce_ = options_.random->ScramNonce(options_.nonce_chars);
   }
   std::string flag = "n";
   if (options_.mechanism.plus) {
@@ -72,6 +73,10 @@ SaslStatus ScramClient::ReceiveServerFirst(std::string_view server_first,
       iterations > options_.iterations_max) {
     return Malformed("iteration count missing or out of bounds");
   }
+  if (!password_.ok()) {
+    return SaslStatus(C::kNotAuthorized, E::kNone,
+                      "the password is not a valid RFC 8265 OpaqueString");
+  }
   const ScramHash hash = options_.mechanism.hash;
   const std::string binding =
       options_.mechanism.plus ? gs2_header_ + options_.channel_binding_data
@@ -95,14 +100,14 @@ SaslStatus ScramClient::ReceiveServerFirst(std::string_view server_first,
 std::string ScramClient::SaltedPassword(ScramHash hash, std::string_view salt,
                                         uint32_t iterations) const {
   if (!options_.cache_salted_password) {
-    return ScramSaltedPassword(hash, options_.password, salt, iterations);
+    return ScramSaltedPassword(hash, *password_, salt, iterations);
   }
   // One cache per thread: shards never share it, so it needs no lock.
   thread_local absl::flat_hash_map<std::string, std::string> cache;
   std::string key = absl::StrCat(static_cast<int>(hash), ":", iterations, ":",
-                                 Base64Encode(salt), ":", options_.password);
+                                 Base64Encode(salt), ":", *password_);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
-  std::string salted = ScramSaltedPassword(hash, options_.password, salt, iterations);
+  std::string salted = ScramSaltedPassword(hash, *password_, salt, iterations);
   if (cache.size() >= kSaltedPasswordCacheEntries) cache.clear();
   cache.emplace(std::move(key), salted);
   return salted;

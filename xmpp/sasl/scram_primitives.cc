@@ -170,22 +170,15 @@ bool DecodeSaslName(std::string_view text, std::string* name) {
 }
 
 std::string MakeScramNonce(RandomSource& random, size_t chars) {
-  static_assert(kScramNonceAlphabet.size() == 93);
-  // 186 = 2 * 93: bytes at or above it are rejected so that every character
-  // is equally likely.
-  constexpr uint8_t kAcceptBelow = 2 * kScramNonceAlphabet.size();
-  std::string nonce;
-  nonce.reserve(chars);
-  uint8_t buffer[64];
-  while (nonce.size() < chars) {
-    random.Fill(buffer, sizeof(buffer));
-    for (uint8_t byte : buffer) {
-      if (byte >= kAcceptBelow || nonce.size() == chars) continue;
-      nonce += kScramNonceAlphabet[byte % kScramNonceAlphabet.size()];
-    }
-  }
+  static_assert(kScramNonceAlphabet.size() == 64);
+  std::string nonce(chars, '\0');
+  // The characters are written over the random bytes in place.
+  random.Fill(reinterpret_cast<uint8_t*>(nonce.data()), chars);
+  for (char& c : nonce) c = kScramNonceAlphabet[static_cast<uint8_t>(c) % 64];
   return nonce;
 }
+
+std::string RandomSource::ScramNonce(size_t chars) { return MakeScramNonce(*this, chars); }
 
 bool IsValidScramNonce(std::string_view nonce) {
   if (nonce.empty()) return false;

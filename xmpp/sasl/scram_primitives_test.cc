@@ -59,9 +59,25 @@ TEST(Nonce, IsPrintableWithoutComma) {
     EXPECT_EQ(nonce.size(), 24u);
     EXPECT_TRUE(IsValidScramNonce(nonce)) << nonce;
   }
+  // What we accept is any RFC 5802 nonce, wider than what we make.
+  EXPECT_TRUE(IsValidScramNonce("%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0\"'"));
   EXPECT_FALSE(IsValidScramNonce(""));
   EXPECT_FALSE(IsValidScramNonce("ab,c"));
   EXPECT_FALSE(IsValidScramNonce("ab c"));
+}
+
+// Some clients' SCRAM parsers mangle quotes and other punctuation (xmpp.js
+// 0.14 failed one login in six on a '"'): every nonce character we make is
+// a base64 one, and all of them occur.
+TEST(Nonce, UsesOnlyTheBase64Alphabet) {
+  std::string seen;
+  for (int i = 0; i < 400; ++i) {
+    for (char c : SystemRandom().ScramNonce(24)) {
+      ASSERT_NE(kScramNonceAlphabet.find(c), std::string_view::npos) << c;
+      if (seen.find(c) == std::string::npos) seen += c;
+    }
+  }
+  EXPECT_EQ(seen.size(), 64u);
 }
 
 TEST(ConstantTimeEquals, ComparesContentAndSize) {

@@ -1,8 +1,9 @@
 #pragma once
 
-// A RandomSource for tests: each Fill() call yields the bytes that make
-// MakeScramNonce produce the next scripted nonce, so that the RFC example
-// exchanges can be replayed byte for byte. Test-only; one thread.
+// A RandomSource for tests: each ScramNonce() call returns the next scripted
+// nonce, so that the RFC example exchanges can be replayed byte for byte
+// (their nonces need not be in kScramNonceAlphabet). Fill() yields zeros.
+// Test-only; one thread.
 
 #include <cstring>
 #include <deque>
@@ -15,17 +16,16 @@ namespace ringlet::sasl {
 
 class ScriptedRandom final : public RandomSource {
  public:
-  // Queues a nonce for the next Fill() call.
+  // Queues a nonce for the next ScramNonce() call.
   void AddNonce(std::string nonce) { nonces_.push_back(std::move(nonce)); }
 
-  void Fill(uint8_t* out, size_t size) override {
-    std::memset(out, 0xff, size);  // 0xff is skipped by MakeScramNonce.
-    if (nonces_.empty()) return;
-    const std::string nonce = std::move(nonces_.front());
+  void Fill(uint8_t* out, size_t size) override { std::memset(out, 0, size); }
+
+  std::string ScramNonce(size_t chars) override {
+    if (nonces_.empty()) return RandomSource::ScramNonce(chars);
+    std::string nonce = std::move(nonces_.front());
     nonces_.pop_front();
-    for (size_t i = 0; i < nonce.size() && i < size; ++i) {
-      out[i] = static_cast<uint8_t>(kScramNonceAlphabet.find(nonce[i]));
-    }
+    return nonce;
   }
 
  private:
