@@ -9,7 +9,7 @@ packages=(
   bazel-bootstrap bazel-platforms g++
   # libraries
   liburing-dev android-libboringssl-dev librapidxml-dev libabsl-dev
-  librocksdb-dev libexpat1-dev libgtest-dev libgmock-dev libbenchmark-dev
+  librocksdb-dev libexpat1-dev libicu-dev libgtest-dev libgmock-dev libbenchmark-dev
   # fuzzing
   clang libclang-rt-14-dev
   # end-to-end and interop tests
@@ -22,6 +22,17 @@ for package in "${packages[@]}"; do
     missing+=("$package")
   fi
 done
+
+# Node.js and npm run the xmpp.js interop test (the client itself comes from
+# the npm registry at test time). Machines that already have a Node.js of
+# their own (which conflicts with Debian's npm) keep it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  for package in nodejs npm; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$package")
+    fi
+  done
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#packages[@]} packages present"

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/check.h"
 #include "xmpp/jid/jid.h"
+#include "xmpp/sasl/opaque_string.h"
 
 namespace ringlet::admin {
 namespace {
@@ -59,12 +60,14 @@ absl::StatusOr<uint64_t> ParseNumber(std::string_view text, const char* what) {
   return value;
 }
 
-absl::Status CheckPassword(const std::string& password) {
+// Returns the password prepared as RFC 8265 OpaqueString, the form its
+// SCRAM keys are derived from (clients prepare what users type the same way).
+absl::StatusOr<std::string> PreparePassword(const std::string& password) {
   if (password.empty()) return absl::InvalidArgumentError("the password is empty");
   if (password.find_first_of("\r\n") != std::string::npos) {
     return absl::InvalidArgumentError("the password contains a line break");
   }
-  return absl::OkStatus();
+  return sasl::PrepareOpaqueString(password);
 }
 
 constexpr char kAddUsage[] = "user add JID PASSWORD";
@@ -154,8 +157,9 @@ absl::StatusOr<AdminRequest> ParseUserRequest(std::string_view rest) {
   }
   if (request.verb == AdminVerb::kUserAdd || request.verb == AdminVerb::kUserPasswd ||
       request.verb == AdminVerb::kUserAddRange) {
-    absl::Status valid = CheckPassword(request.password);
-    if (!valid.ok()) return valid;
+    auto prepared = PreparePassword(request.password);
+    if (!prepared.ok()) return prepared.status();
+    request.password = *std::move(prepared);
   }
   return request;
 }

@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "xmpp/sasl/sasl_status.h"
+#include "absl/status/statusor.h"
 #include "xmpp/sasl/scram.h"
 #include "xmpp/sasl/scram_primitives.h"
 
@@ -25,6 +26,8 @@ namespace ringlet::sasl {
 struct ScramClientOptions {
   ScramMechanism mechanism;
   std::string username;
+  // As the user gave it; the client prepares it (RFC 8265 OpaqueString)
+  // before deriving keys, as the server did when the password was set.
   std::string password;
   std::string authzid;  // "" for none
   // tls-exporter data: required for -PLUS; for a non-PLUS mechanism, a
@@ -63,6 +66,8 @@ class ScramClient {
  private:
   std::string SaltedPassword(ScramHash hash, std::string_view salt, uint32_t iterations) const;
   ScramClientOptions options_;
+  // options_.password prepared, or why it cannot be.
+  absl::StatusOr<std::string> password_;
   std::string gs2_header_;
   std::string client_first_bare_;
   std::string client_nonce_;

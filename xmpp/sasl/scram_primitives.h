@@ -5,9 +5,9 @@
 // nonces and constant-time comparison. Stateless functions over byte strings,
 // safe on any shard. Crypto comes from BoringSSL.
 //
-// Passwords are used as their UTF-8 bytes: SASLprep (RFC 4013) is not
-// applied, which only matters for non-ASCII passwords; both our server and
-// our client do the same, so they agree with each other.
+// Passwords given to these functions are already prepared (RFC 8265
+// OpaqueString, xmpp/sasl/opaque_string.h): account commands, the server's
+// PLAIN check and our SCRAM client prepare them first.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +29,10 @@ class RandomSource {
   virtual ~RandomSource() = default;
   // Fills `out[0, size)` with random bytes.
   virtual void Fill(uint8_t* out, size_t size) = 0;
+  // Returns a SCRAM nonce of `chars` characters. The default draws them
+  // with MakeScramNonce(); a test source may script exact nonces (e.g. an
+  // RFC example's, which need not be in kScramNonceAlphabet).
+  virtual std::string ScramNonce(size_t chars);
 };
 
 // Returns the process-wide BoringSSL RAND_bytes source (thread-safe; lives
@@ -82,18 +86,20 @@ std::string EncodeSaslName(std::string_view name);
 // unescaped ',' and on an empty result.
 bool DecodeSaslName(std::string_view text, std::string* name);
 
-// The 93 characters a nonce is drawn from: printable ASCII (0x21-0x7E)
-// without ','.
+// The 64 characters a nonce we make is drawn from: the base64 alphabet
+// (RFC 4648 §4), as Prosody and ejabberd send. RFC 5802 allows any
+// printable character but ',', but some deployed clients' SCRAM parsers
+// mangle quotes and other punctuation (xmpp.js 0.14 fails on '"'), so we
+// send only what every client parses.
 inline constexpr std::string_view kScramNonceAlphabet =
-    "!\"#$%&'()*+-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`"
-    "abcdefghijklmnopqrstuvwxyz{|}~";
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-// Returns `chars` characters of kScramNonceAlphabet, each drawn uniformly from
-// bytes of `random`: a byte b below 186 gives kScramNonceAlphabet[b % 93],
-// larger bytes are skipped.
+// Returns `chars` characters of kScramNonceAlphabet, each drawn uniformly
+// from one byte of `random` (byte % 64: 6 random bits per character).
 std::string MakeScramNonce(RandomSource& random, size_t chars);
 
-// Returns whether `nonce` is non-empty printable ASCII without ','.
+// Returns whether `nonce` is non-empty printable ASCII without ','. This is
+// what we accept from a peer (any RFC 5802 nonce), wider than what we make.
 bool IsValidScramNonce(std::string_view nonce);
 
 // One "x=value" attribute of a SCRAM message; value points into the message.
