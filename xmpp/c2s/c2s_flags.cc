@@ -12,6 +12,12 @@ ABSL_FLAG(std::vector<std::string>, domain, {"localhost"},
 ABSL_FLAG(bool, require_tls, true,
           "Require TLS before SASL. false allows plain TCP and PLAIN (loopback tests and "
           "benchmarks only).");
+ABSL_FLAG(bool, sasl_channel_binding, false,
+          "Offer SCRAM-SHA-256-PLUS and SCRAM-SHA-1-PLUS (channel binding tls-exporter, TLS 1.3 "
+          "only), announced with XEP-0440. Off by default: clients that ignore XEP-0440 (e.g. "
+          "slixmpp 1.8) pick -PLUS with tls-unique, which TLS 1.3 does not define, fail and retry. "
+          "Without it SCRAM still protects the password, but a client cannot detect a "
+          "man-in-the-middle that holds a certificate it trusts for this domain.");
 ABSL_FLAG(uint32_t, sasl_attempts_max, 3,
           "Failed SASL attempts per stream before the stream is closed (policy-violation).");
 ABSL_FLAG(uint32_t, auth_timeout_ms, 30000,
@@ -33,6 +39,7 @@ absl::StatusOr<C2sConfig> C2sConfigFromFlags() {
   }
   if (config.domains.empty()) return absl::InvalidArgumentError("--domain: give at least one");
   config.require_tls = absl::GetFlag(FLAGS_require_tls);
+  config.sasl_channel_binding = absl::GetFlag(FLAGS_sasl_channel_binding);
   config.sasl_attempts_max = absl::GetFlag(FLAGS_sasl_attempts_max);
   if (config.sasl_attempts_max == 0 || config.sasl_attempts_max > 100) {
     return absl::InvalidArgumentError("--sasl_attempts_max must be in [1, 100]");

@@ -35,6 +35,8 @@ struct C2sConfig {
   // The server TLS context (STARTTLS and direct TLS), or null: no TLS.
   const TlsContext* tls = nullptr;
   xml::XmlLimits xml_limits;
+  // Offer the SCRAM -PLUS mechanisms (tls-exporter, TLS 1.3) and XEP-0440.
+  bool sasl_channel_binding = false;
   uint32_t sasl_attempts_max = 3;
   uint32_t auth_failures_per_address_max = 20;  // per minute, per shard
   absl::Duration auth_timeout = absl::Seconds(30);

@@ -11,6 +11,7 @@
 #include "xmpp/im/ping.h"
 #include "xmpp/im/roster.h"
 #include "xmpp/im/version.h"
+#include "xmpp/sasl/opaque_string.h"
 #include "xmpp/sasl/plain.h"
 #include "xmpp/sasl/scram_primitives.h"
 #include "xmpp/xml/forwarder.h"
@@ -28,6 +29,21 @@ using xml::kNsTls;
 constexpr size_t kResourceBytesMax = 1023;
 
 std::string S(std::string_view v) { return std::string(v); }
+
+// Checks a SASL PLAIN password against the stored SCRAM keys: as prepared
+// by RFC 8265 OpaqueString (how keys are derived), then, if preparation
+// changed it or refused it, as its raw bytes — the form keys were derived
+// from before passwords were prepared, so that such accounts keep working.
+bool PlainPasswordMatches(const storage::ScramCredentials& credentials,
+                          std::string_view password) {
+  auto prepared = sasl::PrepareOpaqueString(password);
+  if (prepared.ok() &&
+      sasl::VerifyScramPassword(storage::ScramHash::kSha256, credentials, *prepared)) {
+    return true;
+  }
+  if (prepared.ok() && *prepared == password) return false;
+  return sasl::VerifyScramPassword(storage::ScramHash::kSha256, credentials, password);
+}
 
 }  // namespace
 
@@ -275,9 +291,12 @@ void C2sSession::SendFeatures() {
       w.Close();
     }
     if (!config.require_tls || tls_active) {
+      // Channel binding (RFC 9266 tls-exporter) needs TLS 1.3, and is
+      // offered only where the operator asked for it (--sasl_channel_binding).
+      const bool plus = config.sasl_channel_binding && tls_active &&
+                        tls_->ExportChannelBinding().ok();
       w.Open("mechanisms").Attribute("xmlns", kNsSasl);
-      if (tls_active && tls_->ExportChannelBinding().ok()) {
-        // Channel binding (RFC 9266 tls-exporter) needs TLS 1.3.
+      if (plus) {
         w.Open("mechanism").Text("SCRAM-SHA-256-PLUS").Close();
         w.Open("mechanism").Text("SCRAM-SHA-1-PLUS").Close();
       }
@@ -287,8 +306,9 @@ void C2sSession::SendFeatures() {
       // operator allowed clear-text streams (--require_tls=false).
       w.Open("mechanism").Text("PLAIN").Close();
       w.Close();
-      if (tls_active && tls_->ExportChannelBinding().ok()) {
-        w.Open("sasl-channel-binding").Attribute("xmlns", "urn:xsf:sasl-cb:0");
+      if (plus) {
+        // XEP-0440: which channel binding types we can verify.
+        w.Open("sasl-channel-binding").Attribute("xmlns", xml::kNsSaslChannelBinding);
         w.Open("channel-binding").Attribute("type", "tls-exporter").Close();
         w.Close();
       }
@@ -396,8 +416,8 @@ void C2sSession::OnAuth(const xml::ElementView& auth) {
     }
     auto credentials = service_->storage().GetScramCredentials(jid->ToString(),
                                                               storage::ScramHash::kSha256);
-    if (!credentials.ok() ||
-        !sasl::VerifyScramPassword(storage::ScramHash::kSha256, *credentials, plain.password)) {
+    if (!credentials.ok() || !PlainPasswordMatches(*credentials, plain.password)) {
+      service_->RecordAuthFailure(connection_->peer().HostString());
       AuthFailed("not-authorized");
       return;
     }
@@ -406,7 +426,7 @@ void C2sSession::OnAuth(const xml::ElementView& auth) {
   }
   sasl::ScramMechanism scram;
   std::optional<std::string> binding;
-  if (tls_ != nullptr) {
+  if (tls_ != nullptr && service_->config().sasl_channel_binding) {
     if (auto exported = tls_->ExportChannelBinding(); exported.ok()) binding = *exported;
   }
   if (!sasl::ParseScramMechanism(mechanism_, &scram) || (scram.plus && !binding.has_value())) {
@@ -459,6 +479,12 @@ void C2sSession::OnResponse(const xml::ElementView& response) {
   std::string server_final;
   sasl::SaslStatus status = scram_->ReceiveClientFinal(final_message, &server_final);
   if (!status.ok()) {
+    // Only a proof that was checked is a password guess; a channel-binding
+    // or nonce mismatch is a client's mistake, not counted against its
+    // address.
+    if (status.server_error() == sasl::ScramServerError::kInvalidProof) {
+      service_->RecordAuthFailure(connection_->peer().HostString());
+    }
     AuthFailed(sasl::SaslConditionName(status.condition()));
     return;
   }
@@ -476,9 +502,6 @@ void C2sSession::OnResponse(const xml::ElementView& response) {
 
 void C2sSession::AuthFailed(std::string_view condition, std::string_view text) {
   scram_.reset();
-  if (condition == "not-authorized") {
-    service_->RecordAuthFailure(connection_->peer().HostString());
-  }
   std::string out;
   xml::XmlWriter w(&out);
   w.Open("failure").Attribute("xmlns", kNsSasl);

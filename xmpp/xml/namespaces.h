@@ -19,6 +19,7 @@ inline constexpr std::string_view kNsDialback = "jabber:server:dialback";
 // Stream negotiation (RFC 6120), shared by the server and the load generator.
 inline constexpr std::string_view kNsTls = "urn:ietf:params:xml:ns:xmpp-tls";
 inline constexpr std::string_view kNsSasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+inline constexpr std::string_view kNsSaslChannelBinding = "urn:xmpp:sasl-cb:0";  // XEP-0440
 inline constexpr std::string_view kNsBind = "urn:ietf:params:xml:ns:xmpp-bind";
 inline constexpr std::string_view kNsSession = "urn:ietf:params:xml:ns:xmpp-session";
 inline constexpr std::string_view kNsStreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
