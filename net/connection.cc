@@ -1,5 +1,7 @@
 #include "net/connection.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -65,6 +67,30 @@ absl::Status Connection::Send(std::string bytes) {
   return absl::OkStatus();
 }
 
+void Connection::NotifyWhenSent(absl::AnyInvocable<void(bool sent)> done) {
+  if (state_ != State::kOpen) {
+    // Not from inside this call: the caller may hold state it is changing.
+    shard_->RunAfterTurnWork([done = std::move(done)]() mutable { done(false); });
+    return;
+  }
+  sent_waiters_.push_back(SentWaiter{bytes_sent_ + queued_bytes_, std::move(done)});
+  shard_->ScheduleTurnWork(this);
+}
+
+void Connection::RunSentWaiters(bool failed) {
+  while (!sent_waiters_.empty() && (failed || sent_waiters_.front().mark <= bytes_sent_)) {
+    auto done = std::move(sent_waiters_.front().done);
+    sent_waiters_.pop_front();
+    done(!failed);
+  }
+}
+
+void Connection::AckNow() {
+  if (fd_ < 0) return;
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 void Connection::PauseReading() {
   if (reading_paused_) return;
   reading_paused_ = true;
@@ -88,7 +114,13 @@ void Connection::Close(CloseMode mode, absl::Status reason) {
   if (state_ == State::kClosing && (close_mode_ == CloseMode::kAbort || mode == CloseMode::kOrderly)) {
     return;
   }
-  if (state_ == State::kHandingOver) handover_state_.reset();
+  if (state_ == State::kHandingOver) {
+    // The hand-over state owns the handler (e.g. a session on its way to
+    // its home shard): it must not be called again, and it may be the
+    // caller, so it is freed only after this turn.
+    handler_ = nullptr;
+    shard_->RunAfterTurnWork([state = std::move(handover_state_)]() mutable { state.reset(); });
+  }
   state_ = State::kClosing;
   close_mode_ = mode;
   if (close_reason_.ok()) close_reason_ = std::move(reason);
@@ -229,6 +261,7 @@ void Connection::OnSend(const Completion& completion) {
     }
   }
   if (!send_queue_.empty()) shard_->ScheduleTurnWork(this);
+  RunSentWaiters(/*failed=*/false);
 }
 
 void Connection::FlushSend() {
@@ -265,6 +298,8 @@ void Connection::RunTurnWork() {
     ArmRecv();
   }
   FlushSend();
+  // Waiters registered with nothing left to send are due now.
+  if (state_ == State::kOpen) RunSentWaiters(/*failed=*/false);
   MaybeFinish();
 }
 
@@ -298,10 +333,13 @@ void Connection::MaybeFinish() {
     }
     close(fd_);
     fd_ = -1;
+    RunSentWaiters(/*failed=*/true);
     if (handler_ != nullptr) handler_->OnClosed(*this, close_reason_);
     table_->Retire(this);
   } else if (state_ == State::kHandingOver) {
     state_ = State::kDone;
+    // Callbacks are shard-local: they do not travel with the connection.
+    RunSentWaiters(/*failed=*/true);
     table_->Depart(this);
   }
 }

@@ -43,6 +43,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "core/mailbox.h"
@@ -104,6 +105,8 @@ class Connection final : public RingClient, public TurnWork {
   const SocketAddress& peer() const { return peer_; }
   bool open() const { return state_ == State::kOpen; }
   size_t queued_bytes() const { return queued_bytes_; }
+  // Bytes Send() accepts before the queue is full (send_queue_bytes_max).
+  size_t send_room() const { return limits_.send_queue_bytes_max - queued_bytes_; }
   bool reading_paused() const { return reading_paused_; }
   uint64_t bytes_received() const { return bytes_received_; }
   uint64_t bytes_sent() const { return bytes_sent_; }
@@ -121,8 +124,22 @@ class Connection final : public RingClient, public TurnWork {
   absl::Status Send(std::string bytes);
   absl::Status Send(std::string_view bytes) { return Send(std::string(bytes)); }
 
+  // Calls `done(true)` once every byte queued so far has been written to
+  // the socket (accepted by the kernel), or `done(false)` if the connection
+  // closes or leaves the shard first. Never called from inside this call:
+  // at the earliest at the end of the turn. Used to delete what was
+  // delivered only once it left (offline messages); bounded by what the
+  // caller queues (one entry per call).
+  void NotifyWhenSent(absl::AnyInvocable<void(bool sent)> done);
+
   void PauseReading();
   void ResumeReading();
+
+  // Acknowledges what was received at once instead of after the kernel's
+  // delayed-ACK timer (TCP_QUICKACK, up to ~40 ms on Linux). For a protocol
+  // step that completes on the peer's bytes with nothing to send back, when
+  // the peer (with Nagle's algorithm on) holds its next bytes until our ACK.
+  void AckNow();
 
   // Closes the connection (see the class comment). Idempotent; an abort
   // overrides an orderly close in progress.
@@ -148,6 +165,9 @@ class Connection final : public RingClient, public TurnWork {
   void OnRecv(const Completion& completion);
   void OnSend(const Completion& completion);
   void MaybeFinish();
+  // Runs the NotifyWhenSent callbacks whose bytes are all sent (or all of
+  // them with false when `failed`).
+  void RunSentWaiters(bool failed);
   void ArmIdleTimer();
   void OnIdleTimer();
 
@@ -177,6 +197,11 @@ class Connection final : public RingClient, public TurnWork {
   bool send_in_flight_ = false;
   OpToken send_token_ = 0;
   std::unique_ptr<SendBlock> send_block_;  // only while a send is in flight
+  struct SentWaiter {
+    uint64_t mark;  // bytes_sent_ at which everything before it is out
+    absl::AnyInvocable<void(bool)> done;
+  };
+  std::deque<SentWaiter> sent_waiters_;
 
   // Bytes received but not yet delivered: carried over by a hand-over.
   std::string carry_;

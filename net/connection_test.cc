@@ -266,6 +266,105 @@ TEST(ConnectionTest, HandoverUnderTrafficLosesAndDuplicatesNothing) {
   close(*fd);
 }
 
+// A handler owned by its hand-over state, as a c2s session on its way to
+// its home shard is. It closes its own connection right after asking for
+// the hand-over (as a shutdown or a stream error can): the state, and the
+// handler with it, must be freed once, after the call returns, and the
+// handler never called again.
+class HandoverThenCloseHandler : public ConnectionHandler {
+ public:
+  struct Owner final : public MailPayload {
+    std::unique_ptr<HandoverThenCloseHandler> handler;
+  };
+  explicit HandoverThenCloseHandler(std::atomic<int>* destroyed) : destroyed_(destroyed) {}
+  ~HandoverThenCloseHandler() override { destroyed_->fetch_add(1); }
+  void OnReceive(Connection& connection, std::string_view) override {
+    auto owner = std::make_unique<Owner>();
+    owner->handler.reset(this);
+    connection.Handover(ShardId(1), kMoveKind, std::move(owner));
+    connection.Close(CloseMode::kOrderly);
+    called_after_close_ = true;  // still alive here: freed after the turn
+  }
+  void OnClosed(Connection&, const absl::Status&) override { ADD_FAILURE() << "OnClosed"; }
+  void OnHandedOver(Connection&) override { ADD_FAILURE() << "OnHandedOver"; }
+
+ private:
+  std::atomic<int>* destroyed_;
+  bool called_after_close_ = false;
+};
+
+TEST(ConnectionTest, CloseDuringHandoverFreesTheOwnerOnceAndCallsNoOne) {
+  static std::atomic<int> destroyed{0};
+  destroyed = 0;
+  ServerConfig config;
+  config.shards = 2;
+  config.make_handler = [] { return new HandoverThenCloseHandler(&destroyed); };
+  TestServer server(config);
+  auto fd = ConnectBlocking(server.address());
+  ASSERT_TRUE(fd.ok());
+  ASSERT_TRUE(WriteAll(*fd, "x").ok());
+  EXPECT_TRUE(WaitForClose(*fd, absl::Seconds(5)));
+  close(*fd);
+  server.Stop();
+  EXPECT_EQ(destroyed.load(), 1);
+  EXPECT_EQ(server.adopted_on_.load(), -1);
+}
+
+// Counts NotifyWhenSent outcomes; sends `bytes` on the first receive.
+class NotifyingHandler : public ConnectionHandler {
+ public:
+  NotifyingHandler(std::string bytes, std::atomic<int>* sent, std::atomic<int>* failed)
+      : bytes_(std::move(bytes)), sent_(sent), failed_(failed) {}
+  void OnReceive(Connection& connection, std::string_view) override {
+    if (done_) return;
+    done_ = true;
+    for (size_t offset = 0; offset < bytes_.size(); offset += 65536) {
+      EXPECT_TRUE(connection.Send(std::string(bytes_.substr(offset, 65536))).ok());
+    }
+    connection.NotifyWhenSent([this](bool ok) { (ok ? sent_ : failed_)->fetch_add(1); });
+  }
+  void OnClosed(Connection&, const absl::Status&) override { delete this; }
+
+ private:
+  std::string bytes_;
+  std::atomic<int>* sent_;
+  std::atomic<int>* failed_;
+  bool done_ = false;
+};
+
+// NotifyWhenSent reports true only once all bytes before it were written,
+// and false when the connection goes first.
+TEST(ConnectionTest, NotifyWhenSentWaitsForTheBytesOrTheClose) {
+  static std::atomic<int> sent{0}, failed{0};
+  ServerConfig config;
+  config.limits.connection.send_queue_bytes_max = 64 << 20;
+  std::string payload(32 << 20, 'x');
+  config.make_handler = [&] { return new NotifyingHandler(payload, &sent, &failed); };
+  TestServer server(config);
+  // A reader that takes everything: the callback says "sent".
+  auto fd = ConnectBlocking(server.address());
+  ASSERT_TRUE(fd.ok());
+  ASSERT_TRUE(WriteAll(*fd, "go").ok());
+  EXPECT_EQ(ReadAtMost(*fd, payload.size(), absl::Seconds(10)).size(), payload.size());
+  for (int i = 0; i < 100 && sent.load() == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(sent.load(), 1);
+  EXPECT_EQ(failed.load(), 0);
+  close(*fd);
+  // A reader that takes nothing and goes away: 32 MiB cannot all be
+  // written into the socket buffers, so the callback says "not sent".
+  auto quiet = ConnectBlocking(server.address());
+  ASSERT_TRUE(quiet.ok());
+  ASSERT_TRUE(WriteAll(*quiet, "go").ok());
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_EQ(sent.load(), 1);
+  struct linger abort_on_close = {1, 0};
+  setsockopt(*quiet, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof(abort_on_close));
+  close(*quiet);
+  for (int i = 0; i < 300 && failed.load() == 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  EXPECT_EQ(failed.load(), 1);
+  EXPECT_EQ(sent.load(), 1);
+}
+
 TEST(ConnectionTest, StopClosesOpenConnectionsAndReturns) {
   TestServer server({});
   std::vector<int> fds;
