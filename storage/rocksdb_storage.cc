@@ -118,17 +118,19 @@ class RocksDbReads : public Base {
   }
 
   absl::StatusOr<std::vector<OfflineMessage>> FetchOfflineMessages(
-      std::string_view user) override {
+      std::string_view user, uint64_t after_id, size_t bytes_max) override {
     RETURN_IF_ERROR(internal::ValidateJid(user));
     std::vector<OfflineMessage> messages;
     const std::string prefix = UserKey(user, Tag::kOffline);
     std::unique_ptr<rocksdb::Iterator> it = NewIterator();
-    for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix);
-         it->Next()) {
+    size_t bytes = 0;
+    for (it->Seek(prefix + internal::IdKeyPart(after_id + 1));
+         it->Valid() && StartsWith(it->key(), prefix) && bytes < bytes_max; it->Next()) {
       OfflineMessage& message = messages.emplace_back();
       message.id = internal::ParseIdKeyPart(View(it->key()).substr(prefix.size()));
       RETURN_IF_ERROR(
           internal::DecodeOfflineMessage(View(it->value()), &message));
+      bytes += message.stanza.size();
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "reading offline messages"));
     return messages;

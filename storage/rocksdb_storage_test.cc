@@ -154,6 +154,26 @@ TEST_F(StorageTest, RosterWithVersions) {
   EXPECT_TRUE(writer_->SetRosterItem(user, {"a@x", "A"}).ok());
 }
 
+// Pages: after an id, and stopping once bytes_max is reached (at least one
+// message per page).
+TEST_F(StorageTest, OfflineQueuePages) {
+  const std::string user = "romeo@example.com";
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(writer_->AppendOfflineMessage(user, {0, i, std::string(100, 'a' + i)}).ok());
+  }
+  // Reads through the writer see its uncommitted writes.
+  EXPECT_EQ(writer_->FetchOfflineMessages(user, 0, 150)->size(), 2u);
+  ASSERT_TRUE(writer_->Commit().ok());
+  auto page = *storage_->FetchOfflineMessages(user, 0, 1);
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].id, 1u);
+  page = *storage_->FetchOfflineMessages(user, 1, 200);
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0].id, 2u);
+  EXPECT_EQ(page[1].id, 3u);
+  EXPECT_TRUE(storage_->FetchOfflineMessages(user, 3, 200)->empty());
+}
+
 TEST_F(StorageTest, OfflineQueue) {
   const std::string user = "juliet@example.com";
   EXPECT_EQ(*writer_->AppendOfflineMessage(user, {0, 100, "<message/>1"}), 1u);
@@ -176,6 +196,7 @@ TEST_F(StorageTest, OfflineQueue) {
   messages = *storage_->FetchOfflineMessages(user);
   ASSERT_EQ(messages.size(), 1u);
   EXPECT_EQ(messages[0].id, 3u);
+  EXPECT_TRUE(storage_->FetchOfflineMessages(user, 3)->empty());
   // Ids keep growing after deletes.
   EXPECT_EQ(*writer_->AppendOfflineMessage(user, {0, 104, "4"}), 4u);
   ASSERT_TRUE(writer_->DeleteOfflineMessages(user, 100).ok());

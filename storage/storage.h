@@ -116,8 +116,11 @@ class StorageReader {
 
   virtual absl::StatusOr<Roster> GetRoster(std::string_view user) = 0;
 
+  // Returns the user's offline messages with id > after_id, oldest first,
+  // stopping after the first message that brings their stanzas' total to
+  // bytes_max or more (so at least one, if there is any): a page.
   virtual absl::StatusOr<std::vector<OfflineMessage>> FetchOfflineMessages(
-      std::string_view user) = 0;
+      std::string_view user, uint64_t after_id = 0, size_t bytes_max = SIZE_MAX) = 0;
   virtual absl::StatusOr<uint32_t> CountOfflineMessages(
       std::string_view user) = 0;
 

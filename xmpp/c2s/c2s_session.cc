@@ -87,7 +87,16 @@ void C2sSession::OnReceive(Connection& connection, std::string_view bytes) {
     bytes = rest;  // the client's TLS handshake, right after <starttls/>
   }
   plaintext_.clear();
+  const bool handshaking = !tls_->handshake_done();
   absl::Status status = tls_->Feed(bytes, &plaintext_);
+  if (handshaking && tls_->handshake_done() && !tls_->HasCiphertext() && plaintext_.empty()) {
+    // The client's Finished ended the handshake and we have nothing to
+    // answer (BoringSSL sends TLS 1.3 tickets only to clients that offer
+    // psk_key_exchange_modes; Erlang's does not): acknowledge at once, or a
+    // client with Nagle on holds its stream header for our delayed ACK
+    // (~40 ms per login, measured with Tsung).
+    connection_->AckNow();
+  }
   Transmit("");  // handshake records, alerts
   if (!status.ok() || tls_->peer_closed()) {
     if (!status.ok()) LOG_DEBUG("conn %x: %s", connection_->id().value(), status.ToString());
@@ -196,9 +205,10 @@ void C2sSession::SendToConnection(std::string bytes) {
   absl::Status status = connection_->Send(std::move(bytes));
   if (status.code() == absl::StatusCode::kResourceExhausted) {
     // The client does not read what it is sent: it cannot be served.
+    // The session ends in OnClosed(), not here: this may be a delivery in
+    // the middle of a fan-out over the user's sessions.
     LOG_INFO("conn %x: send queue full, closing", connection_->id().value());
     state_ = State::kClosing;
-    if (bound_) EndSession();
     connection_->Close(CloseMode::kAbort, status);
   }
 }
@@ -371,6 +381,7 @@ void C2sSession::OnElement(std::string_view element) {
     return;
   }
   OnStanza(view, element);
+  HoldReadingWhileCongested();
 }
 
 // --- SASL ------------------------------------------------------------------
@@ -667,8 +678,10 @@ void C2sSession::OnPresence(const xml::ElementView& presence, std::string_view b
     ReplyError(presence, bytes, im::StanzaErrorCondition::kBadRequest);
     return;
   }
-  if (type.empty() || type == "unavailable") {
-    service_->router().NoteDirectedPresence(*this, *to, type.empty());
+  if ((type.empty() || type == "unavailable") &&
+      !service_->router().NoteDirectedPresence(*this, *to, type.empty())) {
+    ReplyError(presence, bytes, im::StanzaErrorCondition::kResourceConstraint);
+    return;
   }
   Route(presence, bytes, *to);
 }
@@ -847,17 +860,33 @@ void C2sSession::Route(const xml::ElementView& stanza, std::string_view bytes, c
     service_->router().OnOutboundSubscription(*this, std::move(routed));
     return;
   }
-  if (!service_->router().RouteFrom(*this, std::move(routed))) {
-    // The target shard is congested: stop reading this client until the
-    // mailbox toward it drains (back-pressure instead of unbounded queues).
-    ShardId home = service_->router().HomeOf(to);
-    connection_->PauseReading();
-    Connection* connection = connection_;
-    service_->shard().mailbox().OnDrained(home, [connection] { connection->ResumeReading(); });
+  service_->router().RouteFrom(*this, std::move(routed));
+}
+
+void C2sSession::HoldReadingWhileCongested() {
+  std::vector<ShardId> congested = service_->router().TakeCongestedShards();
+  if (congested.empty()) return;
+  if (congested_waits_ == 0) connection_->PauseReading();
+  congested_waits_ += static_cast<uint32_t>(congested.size());
+  std::weak_ptr<bool> alive = alive_;
+  for (ShardId shard : congested) {
+    // The callback may run after this session (and its connection) ended.
+    service_->shard().mailbox().OnDrained(shard, [this, alive] {
+      if (alive.expired()) return;
+      if (--congested_waits_ == 0 && state_ != State::kClosing) connection_->ResumeReading();
+    });
   }
 }
 
 void C2sSession::Deliver(std::string_view stanza) { Write(S(stanza)); }
+
+size_t C2sSession::deliver_room() const {
+  return state_ == State::kClosing ? 0 : connection_->send_room();
+}
+
+void C2sSession::WhenWritten(absl::AnyInvocable<void(bool written)> done) {
+  connection_->NotifyWhenSent(std::move(done));
+}
 
 void C2sSession::Kick(std::string_view condition, std::string_view text) {
   bound_ = false;  // the router already forgot this session

@@ -65,6 +65,8 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
   bool interested() const override { return interested_; }
   const std::string& last_presence() const override { return last_presence_; }
   void Deliver(std::string_view stanza) override;
+  size_t deliver_room() const override;
+  void WhenWritten(absl::AnyInvocable<void(bool written)> done) override;
   void Kick(std::string_view condition, std::string_view text) override;
 
  private:
@@ -103,6 +105,10 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
   // Stamps 'from' with this session's full JID and routes the stanza.
   void Route(const xml::ElementView& stanza, std::string_view bytes, const Jid& to);
   void EndSession();
+  // Stops reading from the client until every shard the router reported
+  // congested (its mailbox ring full) has drained: back-pressure for a
+  // stanza that fanned out to more than the mailbox holds.
+  void HoldReadingWhileCongested();
 
   C2sService* service_;
   Connection* connection_;
@@ -135,6 +141,8 @@ class C2sSession final : public ConnectionHandler, public LocalSession {
   bool interested_ = false;
   int priority_ = 0;
   std::string last_presence_;
+  // Shards whose drain this session waits for before reading again.
+  uint32_t congested_waits_ = 0;
   // Expires when the session is deleted, so that a reply waiting for the
   // turn's storage commit can tell the session is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

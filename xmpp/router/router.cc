@@ -12,6 +12,7 @@
 #include "xmpp/im/disco.h"
 #include "xmpp/im/ping.h"
 #include "xmpp/im/roster.h"
+#include "xmpp/offline/offline_delivery.h"
 #include "xmpp/xml/forwarder.h"
 #include "xmpp/xml/serializer.h"
 
@@ -57,26 +58,10 @@ std::string Readdress(const std::string& stanza, const std::string& to) {
   return out;
 }
 
-// Inserts an XEP-0203 <delay/> as the last child of a stored message.
-std::string WithDelay(const std::string& stanza, std::string_view domain, int64_t stored_at_ms) {
-  std::string delay;
-  xml::XmlWriter w(&delay);
-  w.Open("delay")
-      .Attribute("xmlns", "urn:xmpp:delay")
-      .Attribute("from", domain)
-      .Attribute("stamp", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ",
-                                           absl::FromUnixMillis(stored_at_ms),
-                                           absl::UTCTimeZone()))
-      .Close();
-  if (stanza.size() >= 2 && stanza.compare(stanza.size() - 2, 2, "/>") == 0) {
-    size_t name_end = stanza.find_first_of(" \t\r\n/>", 1);
-    std::string name = stanza.substr(1, name_end - 1);
-    return absl::StrCat(stanza.substr(0, stanza.size() - 2), ">", delay, "</", name, ">");
-  }
-  size_t close = stanza.rfind("</");
-  if (close == std::string::npos) return stanza;
-  return absl::StrCat(stanza.substr(0, close), delay, stanza.substr(close));
-}
+// The payload of kMailAccountDeleted.
+struct AccountDeletedMail final : public MailPayload {
+  std::string user;
+};
 
 }  // namespace
 
@@ -87,6 +72,9 @@ Router::Router(Shard* shard, RouterConfig config, storage::Storage* storage,
   shard_->SetMessageHandler(kMailRoute, [this](ShardId, MailMessage& message) {
     std::unique_ptr<RoutedStanza> stanza(static_cast<RoutedStanza*>(message.payload.release()));
     DeliverLocal(std::move(stanza));
+  });
+  shard_->SetMessageHandler(kMailAccountDeleted, [this](ShardId, MailMessage& message) {
+    EndSessionsOf(static_cast<AccountDeletedMail*>(message.payload.get())->user);
   });
 }
 
@@ -153,7 +141,37 @@ void Router::Unbind(LocalSession* session) {
   sessions.erase(found);
   --session_count_;
   if (sessions.empty()) users_.erase(it);
+  // An offline delivery to this session stops (its callbacks hold weak
+  // references); what it did not see written stays stored.
+  if (auto job = offline_deliveries_.find(bare);
+      job != offline_deliveries_.end() && job->second.session == session) {
+    shard_->RunAfterTurnWork([delivery = std::move(job->second.delivery)] {});
+    offline_deliveries_.erase(job);
+  }
   directed_.erase(session->full_jid().ToString());
+}
+
+void Router::AccountDeleted(const std::string& bare) {
+  auto jid = Jid::Parse(bare);
+  if (!jid.ok()) return;
+  ShardId home = HomeOf(*jid);
+  if (home == shard_->id()) {
+    EndSessionsOf(BareKey(*jid));
+    return;
+  }
+  auto mail = std::make_unique<AccountDeletedMail>();
+  mail->user = BareKey(*jid);
+  shard_->mailbox().Post(home, MailMessage{kMailAccountDeleted, 0, std::move(mail)});
+}
+
+void Router::EndSessionsOf(const std::string& bare) {
+  auto it = users_.find(bare);
+  if (it == users_.end()) return;
+  // Copied: each Unbind() changes the list.
+  for (LocalSession* session : std::vector<LocalSession*>(it->second.sessions)) {
+    Unbind(session);
+    session->Kick("not-authorized", "This account has been deleted");
+  }
 }
 
 const std::vector<LocalSession*>& Router::SessionsOf(const Jid& bare) const {
@@ -161,9 +179,15 @@ const std::vector<LocalSession*>& Router::SessionsOf(const Jid& bare) const {
   return it == users_.end() ? NoSessions() : it->second.sessions;
 }
 
-bool Router::RouteFrom(LocalSession& sender, std::unique_ptr<RoutedStanza> stanza) {
+void Router::RouteFrom(LocalSession& sender, std::unique_ptr<RoutedStanza> stanza) {
   ++stanzas_routed_;
-  return Send(std::move(stanza));
+  Send(std::move(stanza));
+}
+
+std::vector<ShardId> Router::TakeCongestedShards() {
+  std::vector<ShardId> congested;
+  congested.swap(congested_);
+  return congested;
 }
 
 bool Router::Send(std::unique_ptr<RoutedStanza> stanza) {
@@ -178,7 +202,11 @@ bool Router::Send(std::unique_ptr<RoutedStanza> stanza) {
     return true;
   }
   // false: the ring to `home` is full and the stanza waits in overflow.
-  return shard_->mailbox().Post(home, MailMessage{kMailRoute, 0, std::move(stanza)});
+  if (shard_->mailbox().Post(home, MailMessage{kMailRoute, 0, std::move(stanza)})) return true;
+  if (std::find(congested_.begin(), congested_.end(), home) == congested_.end()) {
+    congested_.push_back(home);
+  }
+  return false;
 }
 
 void Router::DeliverLocal(std::unique_ptr<RoutedStanza> stanza) {
@@ -265,18 +293,23 @@ void Router::StoreOffline(RoutedStanza& stanza) {
 }
 
 void Router::FlushOffline(LocalSession& session) {
-  std::string user = session.full_jid().Bare().ToString();
-  auto messages = writer_->FetchOfflineMessages(user);
-  if (!messages.ok()) {
-    LOG_ERROR("offline messages of %s: %s", user, messages.status().ToString());
-    return;
-  }
-  if (messages->empty()) return;
-  for (const storage::OfflineMessage& message : *messages) {
-    session.Deliver(WithDelay(message.stanza, session.full_jid().domain(), message.stored_at_ms));
-  }
-  absl::Status deleted = writer().DeleteOfflineMessages(user, messages->back().id);
-  if (!deleted.ok()) LOG_ERROR("deleting offline messages of %s: %s", user, deleted.ToString());
+  std::string user = BareKey(session.full_jid());
+  // One delivery per user at a time: the backlog goes to the first
+  // resource that became available (XEP-0160 §3).
+  if (offline_deliveries_.contains(user)) return;
+  OfflineDelivery::Context context;
+  context.writer = writer_;
+  context.commit_soon = [this] { ScheduleCommit(); };
+  context.finished = [this, user] {
+    // Not from inside the delivery's own call stack: free it after the turn.
+    auto it = offline_deliveries_.find(user);
+    if (it == offline_deliveries_.end()) return;
+    shard_->RunAfterTurnWork([delivery = std::move(it->second.delivery)] {});
+    offline_deliveries_.erase(it);
+  };
+  auto delivery = std::make_shared<OfflineDelivery>(&session, user, std::move(context));
+  offline_deliveries_[user] = OfflineJob{&session, delivery};
+  delivery->Start();
 }
 
 void Router::AnswerForAccount(RoutedStanza& stanza) {
@@ -438,13 +471,20 @@ void Router::OnUnavailable(LocalSession& session, const std::string& stanza) {
   }
 }
 
-void Router::NoteDirectedPresence(LocalSession& session, const Jid& to, bool available) {
-  auto& targets = directed_[session.full_jid().ToString()];
-  if (available) {
-    targets.insert(to.ToString());
-  } else {
-    targets.erase(to.ToString());
+bool Router::NoteDirectedPresence(LocalSession& session, const Jid& to, bool available) {
+  std::string key = session.full_jid().ToString();
+  if (!available) {
+    auto it = directed_.find(key);
+    if (it == directed_.end()) return true;
+    it->second.erase(to.ToString());
+    if (it->second.empty()) directed_.erase(it);
+    return true;
   }
+  auto& targets = directed_[key];
+  std::string target = to.ToString();
+  if (targets.size() >= config_.directed_presence_max && !targets.contains(target)) return false;
+  targets.insert(std::move(target));
+  return true;
 }
 
 void Router::PushRoster(const Jid& bare, const RosterItem& item, uint64_t version, bool removed) {

@@ -32,30 +32,12 @@
 #include "xmpp/im/stanza_error.h"
 #include "xmpp/im/subscription.h"
 #include "xmpp/jid/jid.h"
+#include "xmpp/offline/offline_delivery.h"
+#include "xmpp/router/local_session.h"
 #include "xmpp/xml/namespaces.h"
 #include "xmpp/xml/stanza.h"
 
 namespace ringlet::xmpp {
-
-// A bound client session as the router sees it (implemented by c2s).
-class LocalSession {
- public:
-  virtual const Jid& full_jid() const = 0;
-  // True between the session's initial presence and its unavailable one.
-  virtual bool available() const = 0;
-  virtual int priority() const = 0;
-  // True once the session requested the roster (RFC 6121 §2.1.6).
-  virtual bool interested() const = 0;
-  // The session's last broadcast presence stanza (from stamped), or "".
-  virtual const std::string& last_presence() const = 0;
-  // Queues a serialized stanza (jabber:client content) for the client.
-  virtual void Deliver(std::string_view stanza) = 0;
-  // Closes the session with stream error `condition` (e.g. "conflict").
-  virtual void Kick(std::string_view condition, std::string_view text) = 0;
-
- protected:
-  ~LocalSession() = default;
-};
 
 enum class StanzaKind : uint8_t { kMessage, kPresence, kIq };
 
@@ -72,13 +54,17 @@ struct RoutedStanza final : public MailPayload {
 
 struct RouterConfig {
   std::vector<std::string> domains;  // served domains, canonical (lower case)
+  // Directed-presence recipients remembered per session.
+  uint32_t directed_presence_max = 1000;
   std::string server_version = "0.1";
 };
 
 class Router final : public ShardService, public TurnWork {
  public:
-  // Mailbox message type of a RoutedStanza (protocols use 32 and up).
+  // Mailbox message types (protocols use 32 and up): a RoutedStanza; an
+  // account that was deleted (AccountDeleted).
   static constexpr uint32_t kMailRoute = 32;
+  static constexpr uint32_t kMailAccountDeleted = 33;
 
   Router(Shard* shard, RouterConfig config, storage::Storage* storage,
          storage::StorageWriter* writer);
@@ -101,22 +87,34 @@ class Router final : public ShardService, public TurnWork {
   // Forgets a session (closed or leaving). Sends its unavailable presence
   // first if it was available.
   void Unbind(LocalSession* session);
+  // The account `bare` was deleted (on any shard): its sessions, on its
+  // home shard, are closed with <not-authorized/> (as RFC 6120 §4.9.3.12
+  // has for credentials that no longer hold), and nothing more is
+  // delivered to them. Call on any shard.
+  void AccountDeleted(const std::string& bare);
+
   // The sessions of one user on this shard (empty if none).
   const std::vector<LocalSession*>& SessionsOf(const Jid& bare) const;
   size_t session_count() const { return session_count_; }
 
   // Routes a stanza sent by a session of this shard (from = its full JID).
-  // Returns false when the target shard is congested: the caller should
-  // pause its connection until OnDrained (see MailboxPort).
-  bool RouteFrom(LocalSession& sender, std::unique_ptr<RoutedStanza> stanza);
+  void RouteFrom(LocalSession& sender, std::unique_ptr<RoutedStanza> stanza);
+
+  // Returns the shards toward which something was parked in the mailbox's
+  // overflow (the ring was full) since the last call, and forgets them.
+  // Whoever made the traffic (a session handling one stanza, which may fan
+  // out to many contacts) stops reading until each has drained.
+  std::vector<ShardId> TakeCongestedShards();
 
   // Presence from a session (RFC 6121 §4): broadcast (no 'to'), initial or
   // update; unavailable; the session's state is already updated.
   void OnPresenceBroadcast(LocalSession& session, bool initial, const std::string& stanza);
   void OnUnavailable(LocalSession& session, const std::string& stanza);
   // Records that `session` sent directed available presence to `to`, so
-  // that unavailable presence reaches it too (RFC 6121 §4.6).
-  void NoteDirectedPresence(LocalSession& session, const Jid& to, bool available);
+  // that unavailable presence reaches it too (RFC 6121 §4.6). Returns false
+  // (and records nothing) when the session already remembers
+  // directed_presence_max recipients: the caller refuses the presence.
+  bool NoteDirectedPresence(LocalSession& session, const Jid& to, bool available);
 
   // A subscription stanza sent by a session of a user homed here (RFC 6121
   // §3; `stanza` has from = the user's bare JID). Updates the roster, pushes
@@ -146,8 +144,13 @@ class Router final : public ShardService, public TurnWork {
   struct UserSessions {
     std::vector<LocalSession*> sessions;
   };
+  struct OfflineJob {
+    LocalSession* session;
+    std::shared_ptr<OfflineDelivery> delivery;
+  };
 
   void DeliverLocal(std::unique_ptr<RoutedStanza> stanza);
+  void EndSessionsOf(const std::string& bare);
   void ApplySubscription(im::SubscriptionEvent event, const Jid& user, const Jid& contact,
                          RoutedStanza* stanza);
   void AnswerProbe(RoutedStanza& stanza);
@@ -175,12 +178,17 @@ class Router final : public ShardService, public TurnWork {
   storage::Storage* const storage_;
   storage::StorageWriter* const writer_;
   absl::flat_hash_map<std::string, UserSessions> users_;
+  // Offline backlogs being delivered, by bare JID.
+  absl::flat_hash_map<std::string, OfflineJob> offline_deliveries_;
   // Directed presence recipients per full JID of a local session.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> directed_;
   std::vector<absl::AnyInvocable<void(const absl::Status&)>> after_commit_;
   // Parses routed stanzas (which we produced: well-formed, jabber:client).
   xml::StanzaParser parser_;
   xml::NamespaceContext client_namespaces_;
+  // Shards whose mailbox ring was full at a Send() since the last
+  // TakeCongestedShards() (a handful at most: one entry per shard).
+  std::vector<ShardId> congested_;
   size_t session_count_ = 0;
   uint64_t stanzas_routed_ = 0;
   uint64_t stanzas_delivered_ = 0;

@@ -36,6 +36,7 @@
 #include "xmpp/c2s/c2s_flags.h"
 #include "xmpp/c2s/c2s_service.h"
 #include "xmpp/router/router.h"
+#include "xmpp/router/router_flags.h"
 
 ABSL_FLAG(std::vector<std::string>, c2s_listen, {"[::]:5222"},
           "Client-to-server listening addresses (STARTTLS), HOST:PORT, comma-separated "
@@ -98,6 +99,16 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "ringletd: %s\n", std::string(c2s_config.status().message()).c_str());
     return 2;
   }
+  // Every stanza a client may send must fit in any client's send queue,
+  // twice over (a delivered stanza grows: 'from', a <delay/>, TLS framing),
+  // or a legitimate stanza would cut its recipient off.
+  if (limits->connection.send_queue_bytes_max < 2 * c2s_config->xml_limits.stanza_bytes_max) {
+    std::fprintf(stderr,
+                 "ringletd: --send_queue_bytes_max (%zu) must be at least twice "
+                 "--xml_stanza_bytes_max (%zu)\n",
+                 limits->connection.send_queue_bytes_max, c2s_config->xml_limits.stanza_bytes_max);
+    return 2;
+  }
   if (absl::GetFlag(FLAGS_data_dir).empty()) {
     // The embedded default: a folder beside where ringletd was started.
     const char* working = std::getenv("BUILD_WORKING_DIRECTORY");  // set by `bazel run`
@@ -123,6 +134,10 @@ int Main(int argc, char** argv) {
   }
   xmpp::RouterConfig router_config;
   router_config.domains = c2s_config->domains;
+  if (absl::Status status = xmpp::RouterConfigFromFlags(&router_config); !status.ok()) {
+    std::fprintf(stderr, "ringletd: %s\n", std::string(status.message()).c_str());
+    return 2;
+  }
 
   // TLS: the configured certificates, or a self-signed one in the data dir.
   auto certificates = TlsCertificatesFromFlags();
@@ -227,6 +242,7 @@ int Main(int argc, char** argv) {
     }
     auto admin = admin::AdminService::Create(&shard, table, writer.get(), *admin_options);
     if (!admin.ok()) return admin.status();
+    (*admin)->SetUserDeletedCallback([router](const std::string& user) { router->AccountDeleted(user); });
     MetricsRegistry& metrics = (*admin)->metrics();
     shard.AddService(std::move(*admin));
     metrics.AddSampledCounter("ringlet_c2s_logins_total", "Successful SASL logins.",
