@@ -277,12 +277,13 @@ absl::StatusOr<bool> FoundOrNot(const rocksdb::Status& status) {
 class RocksDbWriter final : public RocksDbReads<StorageWriter> {
  public:
   RocksDbWriter(const RocksDbStorageOptions& options, rocksdb::DB* db,
-                ShardId shard)
+                ShardId shard, CommitSync sync)
       : RocksDbReads(options),
         db_(db),
         shard_(shard),
         batch_(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true) {
-    write_options_.sync = options.sync == SyncMode::kAlways;
+    write_options_.sync =
+        options.sync == SyncMode::kAlways && sync == CommitSync::kEngineMode;
   }
 
   absl::Status CreateAccount(std::string_view user) override {
@@ -519,8 +520,15 @@ class RocksDbStorage final : public RocksDbReads<Storage> {
     CHECK_OK(FromRocks(db_->Close(), "closing the database"));
   }
 
-  std::unique_ptr<StorageWriter> NewWriter(ShardId shard) override {
-    return std::make_unique<RocksDbWriter>(options_, db_.get(), shard);
+  std::unique_ptr<StorageWriter> NewWriter(ShardId shard,
+                                           CommitSync sync) override {
+    return std::make_unique<RocksDbWriter>(options_, db_.get(), shard, sync);
+  }
+
+  absl::Status SyncLog() override {
+    // A write applied without sync is in the WAL file already (RocksDB's
+    // default, manual_wal_flush off): syncing the WAL makes it durable.
+    return FromRocks(db_->SyncWAL(), "syncing the write-ahead log");
   }
 
  protected:

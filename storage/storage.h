@@ -193,12 +193,29 @@ class StorageWriter : public StorageReader {
   virtual size_t pending_writes() const = 0;
 };
 
+// How a writer's Commit() treats durability.
+enum class CommitSync {
+  // Commit() returns once the batch is durable under the engine's sync mode
+  // (with --sync=always, after an fsync): for tools that run no shard.
+  kEngineMode,
+  // Commit() only applies the batch (visible to reads at once); durability
+  // is the caller's, through Storage::SyncLog() on another thread. For
+  // shards (storage/storage_service.h), which must never fsync.
+  kDeferred,
+};
+
 // The process-wide store.
 class Storage : public StorageReader {
  public:
   // Creates the writer of `shard`; call once per shard at start-up. The
   // writer must be destroyed before the Storage.
-  virtual std::unique_ptr<StorageWriter> NewWriter(ShardId shard) = 0;
+  virtual std::unique_ptr<StorageWriter> NewWriter(
+      ShardId shard, CommitSync sync = CommitSync::kEngineMode) = 0;
+
+  // Makes every batch committed so far durable (an fsync of the log).
+  // Blocks for the length of the fsync: call from a storage thread, never
+  // from a shard's. Thread-safe.
+  virtual absl::Status SyncLog() = 0;
 };
 
 }  // namespace ringlet::storage

@@ -17,6 +17,9 @@ ABSL_FLAG(uint32_t, sync_interval_ms, 10,
           "unsynced.");
 ABSL_FLAG(uint32_t, offline_messages_max, 1000,
           "Offline messages kept per user; further ones are refused.");
+ABSL_FLAG(uint32_t, fault_storage_sync_stall_ms, 0,
+          "Fault injection for tests: every fsync of the storage log first waits this long "
+          "(a slow disk; 0-10000). Acknowledgements wait for it; nothing else does.");
 ABSL_FLAG(uint32_t, roster_items_max, 2000,
           "Roster items per user; further ones are refused.");
 
@@ -35,6 +38,18 @@ absl::StatusOr<RocksDbStorageOptions> RocksDbStorageOptionsFromFlags() {
   options.roster_items_max = absl::GetFlag(FLAGS_roster_items_max);
   RETURN_IF_ERROR(options.Validate());
   return options;
+}
+
+absl::StatusOr<StorageService::Options> StorageServiceOptionsFromFlags(
+    const RocksDbStorageOptions& options) {
+  StorageService::Options service;
+  service.fsync_before_ack = options.sync == SyncMode::kAlways;
+  const uint32_t stall_ms = absl::GetFlag(FLAGS_fault_storage_sync_stall_ms);
+  if (stall_ms > 10000) {
+    return absl::InvalidArgumentError("--fault_storage_sync_stall_ms must be in [0, 10000]");
+  }
+  service.sync_stall = absl::Milliseconds(stall_ms);
+  return service;
 }
 
 }  // namespace ringlet::storage

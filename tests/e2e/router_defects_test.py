@@ -108,7 +108,10 @@ class RouterDefectsTest(unittest.TestCase):
         again.close()
 
     def test_directed_presence_memory_is_bounded(self):
-        server = self.server("--directed-presence-max=100")
+        # Few receive buffers: the kernel cycles through all of them, so
+        # with the default 4096 (16 MiB a shard) RSS would grow for a while
+        # with any traffic; 64 are touched after the first stanzas.
+        server = self.server("--directed-presence-max=100", "--recv-buffer-count=64")
         alice = RawClient(server.port)
         alice.login("alice", "pw", "desk")
         batch = "".join("<presence to='ghost%d@%s'/>" % (i, DOMAIN) for i in range(100))
@@ -117,13 +120,17 @@ class RouterDefectsTest(unittest.TestCase):
         reply = alice.read_until(rb"id='sync'")
         self.assertNotIn(b"resource-constraint", reply)
         before = rss_kib(server.process.pid)
-        # 20,000 more recipients: each is refused, nothing is remembered.
-        for start in range(100, 20100, 1000):
+        # 100,000 more recipients (~5.5 MB before the bound): each is
+        # refused, nothing is remembered.
+        for start in range(100, 100100, 1000):
             alice.send("".join("<presence to='ghost%d@%s'/>" % (i, DOMAIN)
                                for i in range(start, start + 1000)))
             read_count(alice, b"<resource-constraint ", 1000)
         grown = rss_kib(server.process.pid) - before
-        self.assertLess(grown, 2048, "server grew by %d KiB" % grown)
+        # Under AddressSanitizer freed memory sits in its quarantine, so RSS
+        # says nothing there; the refusals above are checked either way.
+        if "ASAN_OPTIONS" not in os.environ:
+            self.assertLess(grown, 2048, "server grew by %d KiB" % grown)
         # Unavailable directed presence frees a place again.
         alice.send("<presence to='ghost0@%s' type='unavailable'/><presence to='new@%s'/>"
                    "<iq type='get' id='s2' to='%s'><ping xmlns='urn:xmpp:ping'/></iq>"

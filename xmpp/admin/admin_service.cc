@@ -75,7 +75,16 @@ class AdminService::AdminSession final : public Session {
       LOG_INFO("admin: deleted account %s", user);
       if (service_->user_deleted_) service_->user_deleted_(user);
     }
-    Answer(job->status());
+    // "ok" only once the change is durable (--sync); the client may be
+    // gone by then.
+    AdminService* service = service_;
+    const uint64_t id = id_;
+    absl::Status outcome = job->status();
+    service_->store_->AfterDurable([service, id, outcome](const absl::Status& durable) {
+      Session* session = service->FindSession(id);
+      if (session == nullptr) return;
+      static_cast<AdminSession*>(session)->Answer(outcome.ok() ? durable : outcome);
+    });
     return SliceResult::kDone;
   }
 
@@ -149,14 +158,14 @@ class AdminService::AdminSession final : public Session {
       });
       return;
     }
-    if (service_->writer_ == nullptr) {
+    if (service_->store_ == nullptr) {
       Answer(absl::FailedPreconditionError("this server has no account storage"));
       return;
     }
     AccountJobOptions options;
     options.scram_iterations = service_->options_.scram_iterations;
     options.commit_batch = service_->options_.commit_batch;
-    job_ = std::make_unique<AccountJob>(*std::move(request), service_->writer_, options);
+    job_ = std::make_unique<AccountJob>(*std::move(request), &service_->store_->writer(), options);
     service_->ScheduleSlice(id_);
   }
 
@@ -223,9 +232,9 @@ class AdminService::HttpSession final : public Session {
   bool answered_ = false;
 };
 
-AdminService::AdminService(Shard* shard, ConnectionTable* table, storage::StorageWriter* writer,
+AdminService::AdminService(Shard* shard, ConnectionTable* table, storage::StorageService* store,
                            const AdminOptions& options)
-    : shard_(shard), table_(table), writer_(writer), options_(options) {}
+    : shard_(shard), table_(table), store_(store), options_(options) {}
 
 AdminService::~AdminService() {
   for (auto& [id, collection] : collections_) {
@@ -235,11 +244,11 @@ AdminService::~AdminService() {
 
 absl::StatusOr<std::unique_ptr<AdminService>> AdminService::Create(Shard* shard,
                                                                    ConnectionTable* table,
-                                                                   storage::StorageWriter* writer,
+                                                                   storage::StorageService* store,
                                                                    const AdminOptions& options) {
   absl::Status valid = options.Validate();
   if (!valid.ok()) return valid;
-  std::unique_ptr<AdminService> service(new AdminService(shard, table, writer, options));
+  std::unique_ptr<AdminService> service(new AdminService(shard, table, store, options));
   service->RegisterShardMetrics();
   AdminService* raw = service.get();
   shard->SetMessageHandler(kMailStatsRequest, [raw](ShardId from, MailMessage& message) {

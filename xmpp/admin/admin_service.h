@@ -11,8 +11,8 @@
 //   line protocol of xmpp/admin/account_command.h, which ringletctl speaks:
 //   one request per line, answered by zero or more lines and then "ok" or
 //   "error: <message>". Requests of one connection run one at a time, in
-//   order; account commands write through shard 0's StorageWriter and are
-//   committed before "ok"; add-range runs in slices of AdminOptions::slice
+//   order; account commands write through shard 0's StorageService and
+//   are durable (--sync) before "ok"; add-range runs in slices of AdminOptions::slice
 //   per loop turn so that shard 0 keeps serving its clients;
 // - optionally on AdminOptions::metrics_listen (HTTP/1.x, GET /metrics), for
 //   Prometheus.
@@ -45,7 +45,7 @@
 #include "core/shard.h"
 #include "net/connection_table.h"
 #include "net/listener.h"
-#include "storage/storage.h"
+#include "storage/storage_service.h"
 #include "xmpp/admin/admin_flags.h"
 
 namespace ringlet::admin {
@@ -73,12 +73,13 @@ class AdminService final : public ShardService, public TurnWork {
 
   // Creates the service of `shard`. On shard 0 it opens the listeners of
   // `options` (an error if one cannot be opened) and runs account commands
-  // through `writer`, which may be null on other shards (and on shard 0,
-  // where account commands then answer an error). `table` is the shard's
+  // through `store` (the shard's storage service; the answer waits until
+  // the change is durable), which may be null on other shards (and on
+  // shard 0, where account commands then answer an error). `table` is the shard's
   // connection table: admin connections live there, and its size is the
   // ringlet_connections_open gauge.
   static absl::StatusOr<std::unique_ptr<AdminService>> Create(Shard* shard, ConnectionTable* table,
-                                                              storage::StorageWriter* writer,
+                                                              storage::StorageService* store,
                                                               const AdminOptions& options);
   ~AdminService();
 
@@ -111,7 +112,7 @@ class AdminService final : public ShardService, public TurnWork {
     MetricsCallback done;
   };
 
-  AdminService(Shard* shard, ConnectionTable* table, storage::StorageWriter* writer,
+  AdminService(Shard* shard, ConnectionTable* table, storage::StorageService* store,
                const AdminOptions& options);
   absl::Status Listen();
   // Opens a listener whose connections get admin (or, with `http`, metrics)
@@ -131,7 +132,7 @@ class AdminService final : public ShardService, public TurnWork {
 
   Shard* const shard_;
   ConnectionTable* const table_;
-  storage::StorageWriter* const writer_;
+  storage::StorageService* const store_;
   const AdminOptions options_;
   MetricsRegistry metrics_;
   Counter* requests_ = nullptr;

@@ -56,12 +56,14 @@ class AdminServer {
     group_options.shard.pin_to_core = false;
     group_options.shard.shutdown_timeout = absl::Seconds(3);
     group_ = std::make_unique<ShardGroup>(group_options);
-    writers_.resize(2);
     absl::Status started = group_->Start([this, options](Shard& shard) -> absl::Status {
       auto* table = static_cast<ConnectionTable*>(
           shard.AddService(std::make_unique<ConnectionTable>(&shard, ConnectionTableLimits())));
-      writers_[shard.id().value()] = storage_->NewWriter(shard.id());
-      auto admin = AdminService::Create(&shard, table, writers_[shard.id().value()].get(), options);
+      auto store = storage::StorageService::Create(&shard, storage_.get(), {});
+      if (!store.ok()) return store.status();
+      auto* store_service =
+          static_cast<storage::StorageService*>(shard.AddService(std::move(*store)));
+      auto admin = AdminService::Create(&shard, table, store_service, options);
       if (!admin.ok()) return admin.status();
       (*admin)->metrics().AddCounter("test_counter_total", "A test counter.")->Add(
           shard.id().value() + 1);
@@ -79,7 +81,6 @@ class AdminServer {
   ~AdminServer() {
     group_->RequestStop();
     group_->Join();
-    writers_.clear();
     storage_.reset();
     unlink(link_.c_str());
   }
@@ -100,7 +101,6 @@ class AdminServer {
  private:
   std::string link_;
   std::unique_ptr<storage::Storage> storage_;
-  std::vector<std::unique_ptr<storage::StorageWriter>> writers_;
   std::unique_ptr<ShardGroup> group_;
   SocketAddress socket_;
   SocketAddress metrics_address_;

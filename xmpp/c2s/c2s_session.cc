@@ -734,7 +734,7 @@ void C2sSession::OnRosterIq(const xml::ElementView& iq, std::string_view bytes) 
   Jid bare = jid_.Bare();
   std::string user = bare.ToString();
   std::string id = iq.Attribute("id").value_or("");
-  auto roster = router.writer().GetRoster(user);
+  auto roster = router.reader().GetRoster(user);
   if (!roster.ok()) {
     ReplyError(iq, bytes, im::StanzaErrorCondition::kInternalServerError);
     return;

@@ -66,8 +66,8 @@ struct AccountDeletedMail final : public MailPayload {
 }  // namespace
 
 Router::Router(Shard* shard, RouterConfig config, storage::Storage* storage,
-               storage::StorageWriter* writer)
-    : shard_(shard), config_(std::move(config)), storage_(storage), writer_(writer) {
+               storage::StorageService* store)
+    : shard_(shard), config_(std::move(config)), storage_(storage), store_(store) {
   client_namespaces_.SetDefault(xml::kNsClient);
   shard_->SetMessageHandler(kMailRoute, [this](ShardId, MailMessage& message) {
     std::unique_ptr<RoutedStanza> stanza(static_cast<RoutedStanza*>(message.payload.release()));
@@ -80,27 +80,10 @@ Router::Router(Shard* shard, RouterConfig config, storage::Storage* storage,
 
 Router::~Router() = default;
 
-storage::StorageWriter& Router::writer() {
-  ScheduleCommit();
-  return *writer_;
-}
-
-void Router::ScheduleCommit() { shard_->ScheduleTurnWork(this); }
+storage::StorageWriter& Router::writer() { return store_->writer(); }
 
 void Router::AfterCommit(absl::AnyInvocable<void(const absl::Status&)> reply) {
-  after_commit_.push_back(std::move(reply));
-  ScheduleCommit();
-}
-
-void Router::RunTurnWork() {
-  absl::Status status;
-  if (writer_->pending_writes() > 0) {
-    status = writer_->Commit();
-    if (!status.ok()) LOG_ERROR("storage commit failed: %s", status.ToString());
-  }
-  std::vector<absl::AnyInvocable<void(const absl::Status&)>> replies;
-  replies.swap(after_commit_);
-  for (auto& reply : replies) reply(status);
+  store_->AfterDurable(std::move(reply));
 }
 
 bool Router::IsLocalDomain(std::string_view domain) const {
@@ -232,7 +215,7 @@ void Router::DeliverLocal(std::unique_ptr<RoutedStanza> stanza) {
   // A user with a session certainly exists; otherwise ask the store.
   input.account_exists = !sessions.empty();
   if (!input.account_exists) {
-    auto exists = writer_->AccountExists(stanza->to.Bare().ToString());
+    auto exists = store_->reader().AccountExists(stanza->to.Bare().ToString());
     input.account_exists = exists.ok() && *exists;
   }
   im::DeliveryDecision decision = im::DecideDelivery(input);
@@ -277,7 +260,7 @@ void Router::DeliverLocal(std::unique_ptr<RoutedStanza> stanza) {
 
 void Router::StoreOffline(RoutedStanza& stanza) {
   std::string user = stanza.to.Bare().ToString();
-  auto exists = writer_->AccountExists(user);
+  auto exists = store_->reader().AccountExists(user);
   if (!exists.ok() || !*exists) {
     Bounce(stanza, im::StanzaErrorCondition::kServiceUnavailable);
     return;
@@ -298,8 +281,8 @@ void Router::FlushOffline(LocalSession& session) {
   // resource that became available (XEP-0160 §3).
   if (offline_deliveries_.contains(user)) return;
   OfflineDelivery::Context context;
-  context.writer = writer_;
-  context.commit_soon = [this] { ScheduleCommit(); };
+  context.writer = &store_->writer();
+  context.commit_soon = [this] { store_->writer(); };
   context.finished = [this, user] {
     // Not from inside the delivery's own call stack: free it after the turn.
     auto it = offline_deliveries_.find(user);
@@ -325,7 +308,7 @@ void Router::AnswerForAccount(RoutedStanza& stanza) {
   } else if (auto disco = im::ParseDiscoRequest(iq);
              disco.has_value() && disco->kind == im::DiscoKind::kInfo && disco->node.empty()) {
     bool allowed = stanza.from.Bare() == stanza.to.Bare();
-    if (auto roster = writer_->GetRoster(account); roster.ok()) {
+    if (auto roster = store_->reader().GetRoster(account); roster.ok()) {
       for (const RosterItem& item : roster->items) {
         if (item.jid == stanza.from.Bare().ToString() && HasFrom(item.subscription)) allowed = true;
       }
@@ -342,7 +325,7 @@ void Router::AnswerForAccount(RoutedStanza& stanza) {
 void Router::AnswerProbe(RoutedStanza& stanza) {
   Jid contact = stanza.to.Bare();
   Jid prober = stanza.from.Bare();
-  auto roster = writer_->GetRoster(contact.ToString());
+  auto roster = store_->reader().GetRoster(contact.ToString());
   if (!roster.ok()) return;
   bool allowed = false;
   for (const RosterItem& item : roster->items) {
@@ -399,7 +382,7 @@ std::unique_ptr<RoutedStanza> Router::MakePresence(const Jid& from, const Jid& t
 void Router::OnPresenceBroadcast(LocalSession& session, bool initial, const std::string& stanza) {
   const Jid& user = session.full_jid();
   Jid bare = user.Bare();
-  auto roster = writer_->GetRoster(bare.ToString());
+  auto roster = store_->reader().GetRoster(bare.ToString());
   if (roster.ok()) {
     for (const RosterItem& item : roster->items) {
       auto contact = Jid::Parse(item.jid);
@@ -444,7 +427,7 @@ void Router::OnUnavailable(LocalSession& session, const std::string& stanza) {
   const Jid& user = session.full_jid();
   Jid bare = user.Bare();
   absl::flat_hash_set<std::string> sent;
-  auto roster = writer_->GetRoster(bare.ToString());
+  auto roster = store_->reader().GetRoster(bare.ToString());
   if (roster.ok()) {
     for (const RosterItem& item : roster->items) {
       if (!HasFrom(item.subscription)) continue;
@@ -511,7 +494,7 @@ void Router::ApplySubscription(im::SubscriptionEvent event, const Jid& user, con
                                RoutedStanza* stanza) {
   std::string user_text = user.ToString();
   std::string contact_text = contact.ToString();
-  auto roster = writer_->GetRoster(user_text);
+  auto roster = store_->reader().GetRoster(user_text);
   if (!roster.ok()) {
     LOG_ERROR("roster of %s: %s", user_text, roster.status().ToString());
     return;

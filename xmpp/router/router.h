@@ -6,10 +6,9 @@
 // presence work that needs the user's roster (broadcast, probes, directed
 // presence bookkeeping, subscription handling) on the user's home shard.
 //
-// It also owns the shard's per-turn storage batch: every write of a turn
-// goes through writer(), and Router commits once at the end of the turn
-// (it is TurnWork); replies that must wait for the write to be durable are
-// queued with AfterCommit().
+// Its writes go through the shard's StorageService (writer(), committed at
+// the end of the turn); replies that must wait for the write to be durable
+// are queued with AfterCommit().
 //
 // Shard-local: created by ringletd on each shard, touched only there. A
 // RoutedStanza crossing shards is a mailbox message owning its bytes.
@@ -28,6 +27,7 @@
 #include "absl/functional/any_invocable.h"
 #include "core/shard.h"
 #include "storage/storage.h"
+#include "storage/storage_service.h"
 #include "xmpp/im/delivery.h"
 #include "xmpp/im/stanza_error.h"
 #include "xmpp/im/subscription.h"
@@ -59,7 +59,7 @@ struct RouterConfig {
   std::string server_version = "0.1";
 };
 
-class Router final : public ShardService, public TurnWork {
+class Router final : public ShardService {
  public:
   // Mailbox message types (protocols use 32 and up): a RoutedStanza; an
   // account that was deleted (AccountDeleted).
@@ -67,15 +67,18 @@ class Router final : public ShardService, public TurnWork {
   static constexpr uint32_t kMailAccountDeleted = 33;
 
   Router(Shard* shard, RouterConfig config, storage::Storage* storage,
-         storage::StorageWriter* writer);
+         storage::StorageService* store);
   ~Router() override;
 
   Shard& shard() { return *shard_; }
   const RouterConfig& config() const { return config_; }
   storage::Storage& storage() { return *storage_; }
-  // The shard's write batch; committed at the end of the turn.
+  // The shard's writes; committed at the end of the turn.
   storage::StorageWriter& writer();
-  // Runs `reply` after this turn's commit, with its status.
+  // Reads that see the shard's uncommitted writes.
+  storage::StorageReader& reader() { return store_->reader(); }
+  // Runs `reply` once the writes made so far are durable (--sync), with the
+  // error if they could not be made so.
   void AfterCommit(absl::AnyInvocable<void(const absl::Status&)> reply);
 
   bool IsLocalDomain(std::string_view domain) const;
@@ -134,8 +137,7 @@ class Router final : public ShardService, public TurnWork {
   void Bounce(const RoutedStanza& stanza, im::StanzaErrorCondition condition);
 
   void Stop() override {}
-  bool Idle() const override { return after_commit_.empty(); }
-  void RunTurnWork() override;
+  bool Idle() const override { return true; }
 
   uint64_t stanzas_routed() const { return stanzas_routed_; }
   uint64_t stanzas_delivered() const { return stanzas_delivered_; }
@@ -171,18 +173,16 @@ class Router final : public ShardService, public TurnWork {
                                                     std::string_view type);
   // Routes `bytes` back to the sender of `request` (from/to swapped).
   void Reply(const RoutedStanza& request, std::string_view type, std::string bytes);
-  void ScheduleCommit();
 
   Shard* const shard_;
   const RouterConfig config_;
   storage::Storage* const storage_;
-  storage::StorageWriter* const writer_;
+  storage::StorageService* const store_;
   absl::flat_hash_map<std::string, UserSessions> users_;
   // Offline backlogs being delivered, by bare JID.
   absl::flat_hash_map<std::string, OfflineJob> offline_deliveries_;
   // Directed presence recipients per full JID of a local session.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> directed_;
-  std::vector<absl::AnyInvocable<void(const absl::Status&)>> after_commit_;
   // Parses routed stanzas (which we produced: well-formed, jabber:client).
   xml::StanzaParser parser_;
   xml::NamespaceContext client_namespaces_;

@@ -121,6 +121,11 @@ int Main(int argc, char** argv) {
                  std::string(storage_options.status().message()).c_str());
     return 2;
   }
+  auto service_options = storage::StorageServiceOptionsFromFlags(*storage_options);
+  if (!service_options.ok()) {
+    std::fprintf(stderr, "ringletd: %s\n", std::string(service_options.status().message()).c_str());
+    return 2;
+  }
   std::error_code made;
   std::filesystem::create_directories(storage_options->data_dir, made);
   auto storage = storage::OpenRocksDbStorage(*storage_options);
@@ -215,18 +220,19 @@ int Main(int argc, char** argv) {
 
 
   const uint32_t backlog = absl::GetFlag(FLAGS_listen_backlog);
-  // Per-shard objects live until the shard threads are joined; the writers
-  // must go before the storage they write to.
-  std::vector<std::unique_ptr<storage::StorageWriter>> writers(group_options->shard_count);
+  // Per-shard objects live until the shard threads are joined (a shard's
+  // services, its StorageService among them, are destroyed with it), so
+  // before the storage they write to.
   {
   ShardGroup group(*group_options);
   absl::Status started = group.Start([&](Shard& shard) -> absl::Status {
-    auto& writer = writers[shard.id().value()];
-    writer = (*storage)->NewWriter(shard.id());
     auto* table = static_cast<ConnectionTable*>(
         shard.AddService(std::make_unique<ConnectionTable>(&shard, *limits)));
+    auto store = storage::StorageService::Create(&shard, storage->get(), *service_options);
+    if (!store.ok()) return store.status();
+    auto* store_service = static_cast<storage::StorageService*>(shard.AddService(std::move(*store)));
     auto* router = static_cast<xmpp::Router*>(shard.AddService(std::make_unique<xmpp::Router>(
-        &shard, router_config, storage->get(), writer.get())));
+        &shard, router_config, storage->get(), store_service)));
     auto* c2s = static_cast<xmpp::C2sService*>(shard.AddService(
         std::make_unique<xmpp::C2sService>(&shard, table, router, storage->get(), &*c2s_config)));
     for (const ListenSpec& spec : addresses) {
@@ -240,7 +246,7 @@ int Main(int argc, char** argv) {
       if (!listener.ok()) return listener.status();
       shard.AddService(std::move(*listener));
     }
-    auto admin = admin::AdminService::Create(&shard, table, writer.get(), *admin_options);
+    auto admin = admin::AdminService::Create(&shard, table, store_service, *admin_options);
     if (!admin.ok()) return admin.status();
     (*admin)->SetUserDeletedCallback([router](const std::string& user) { router->AccountDeleted(user); });
     MetricsRegistry& metrics = (*admin)->metrics();
@@ -279,7 +285,6 @@ int Main(int argc, char** argv) {
   group.RequestStop();
   group.Join();
   }
-  writers.clear();
   LOG_INFO("ringletd stopped");
   return 0;
 }
