@@ -865,7 +865,8 @@ void C2sSession::Route(const xml::ElementView& stanza, std::string_view bytes, c
 
 void C2sSession::HoldReadingWhileCongested() {
   std::vector<ShardId> congested = service_->router().TakeCongestedShards();
-  if (congested.empty()) return;
+  // A closing stream reads (and discards) until the peer's FIN: never pause it.
+  if (congested.empty() || state_ == State::kClosing) return;
   if (congested_waits_ == 0) connection_->PauseReading();
   congested_waits_ += static_cast<uint32_t>(congested.size());
   std::weak_ptr<bool> alive = alive_;
