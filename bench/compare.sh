@@ -33,35 +33,8 @@ bench="$bin/bench/xmpp/ringlet-bench"
 
 work="$(mktemp -d /tmp/ringlet-compare.XXXXXX)"
 chmod 755 "$work"
-pids=()
-# ejabberdctl starts Erlang's port mapper (epmd) if none runs: keep it on
-# loopback, and stop it afterwards if this script started it.
-export ERL_EPMD_ADDRESS=127.0.0.1
-epmd_was_running=0
-epmd -names >/dev/null 2>&1 && epmd_was_running=1
-ejabberd_ctl=()
-cleanup() {
-  # ejabberdctl foreground runs the Erlang VM as a child: stop the node
-  # itself, or it outlives the script.
-  if [[ ${#ejabberd_ctl[@]} -gt 0 ]]; then "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true; fi
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ $epmd_was_running == 0 ]] && epmd -names >/dev/null 2>&1; then
-    # epmd refuses to stop while the ejabberd node is still registered.
-    for _ in $(seq 1 50); do pgrep -f "bench@localhost" >/dev/null || break; sleep 0.2; done
-    epmd -kill >/dev/null 2>&1 || true
-  fi
-}
-trap cleanup EXIT
-
-wait_port() {  # PORT: waits up to 60 s for a listener
-  for _ in $(seq 1 600); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
+source bench/peers/lib.sh
+trap stop_started EXIT
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=example.org" \
   -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null

@@ -84,14 +84,9 @@ fi
 
 work="$(mktemp -d /tmp/ringlet-tsung.XXXXXX)"
 chmod 755 "$work"
-pids=()
+source bench/peers/lib.sh
 capture_pid=""
 tsung_pid=""
-ejabberd_ctl=()
-# Erlang's port mapper on loopback; stopped afterwards if started here.
-export ERL_EPMD_ADDRESS=127.0.0.1
-epmd_was_running=0
-epmd -names >/dev/null 2>&1 && epmd_was_running=1
 EJABBERD_NODE="tsungbench@localhost"
 
 stop_tree() {  # PID: the process and its direct children (erl wrappers)
@@ -104,28 +99,9 @@ stop_tree() {  # PID: the process and its direct children (erl wrappers)
 cleanup() {
   if [[ -n "$tsung_pid" ]]; then stop_tree "$tsung_pid"; fi
   if [[ -n "$capture_pid" ]]; then kill -INT "$capture_pid" 2>/dev/null || true; wait "$capture_pid" 2>/dev/null || true; fi
-  if [[ ${#ejabberd_ctl[@]} -gt 0 ]]; then "${ejabberd_ctl[@]}" stop >/dev/null 2>&1 || true; fi
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [[ $epmd_was_running == 0 ]] && epmd -names >/dev/null 2>&1; then
-    # epmd refuses to stop while a node is registered.
-    for _ in $(seq 1 50); do
-      epmd -names 2>/dev/null | grep -q '^name ' || break
-      sleep 0.2
-    done
-    epmd -kill >/dev/null 2>&1 || true
-  fi
+  stop_started
 }
 trap cleanup EXIT
-
-wait_port() {  # PORT: waits up to 60 s for a listener
-  for _ in $(seq 1 600); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
 
 for i in $(seq 1 "$USERS"); do echo "bench$i,secret"; done >"$work/users.csv"
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=example.org" \
