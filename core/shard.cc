@@ -75,6 +75,11 @@ absl::Status Shard::Init(Mailbox* mailbox, int event_fd) {
 
 void Shard::SetMessageHandler(uint32_t type, MessageHandler handler) {
   if (handlers_.size() <= type) handlers_.resize(type + 1);
+  // Two components claiming one type would each receive the other's
+  // messages: a wiring bug, stopped at start-up.
+  CHECK_MSG(!handlers_[type],
+            absl::StrFormat("mailbox message type %u registered twice on shard %u", type,
+                            id_.value()).c_str());
   handlers_[type] = std::move(handler);
 }
 

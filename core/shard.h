@@ -95,7 +95,9 @@ class Shard final : public RingClient {
   bool stopping() const { return stopping_; }
 
   // Routes mailbox messages of `type` to `handler`. Types are chosen per
-  // layer: core uses 0-15, net 16-31, protocols 32 and up.
+  // layer: core uses 0-15, net 16-31, protocols 32 and up (xmpp: the
+  // router 32-39, the admin service 40-47). A type registered twice on one
+  // shard is a wiring bug: CHECK failure.
   void SetMessageHandler(uint32_t type, MessageHandler handler);
 
   // Gives the shard a service to own, stop and destroy (in reverse order).

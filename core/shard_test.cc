@@ -50,6 +50,23 @@ TEST_P(ShardWakeTest, PingPongAcrossShardsWakesSleepers) {
 INSTANTIATE_TEST_SUITE_P(BothWakeModes, ShardWakeTest,
                          ::testing::Values(WakeMode::kMsgRing, WakeMode::kEventfd));
 
+// One registry of mailbox message types per shard: a second handler for a
+// type stops the process instead of silently taking the first one's mail.
+TEST(ShardDeathTest, DuplicateMessageTypeIsRefused) {
+  EXPECT_DEATH(
+      {
+        ShardGroup group(TestOptions(1, WakeMode::kMsgRing));
+        absl::Status status = group.Start([](Shard& shard) {
+          shard.SetMessageHandler(kPing, [](ShardId, MailMessage&) {});
+          shard.SetMessageHandler(kPing, [](ShardId, MailMessage&) {});
+          return absl::OkStatus();
+        });
+        group.RequestStop();
+        group.Join();
+      },
+      "registered twice");
+}
+
 TEST(ShardTest, TimersRunOnTheShardThread) {
   ShardGroup group(TestOptions(1, WakeMode::kMsgRing));
   std::atomic<bool> fired{false};
