@@ -73,33 +73,9 @@ start_prosody() {
 }
 
 start_ejabberd() {
-  local dir="$work/ejabberd"
-  mkdir -p "$dir/spool" "$dir/logs"
-  cp "$work/both.pem" "$dir/"
-  sed -e "s|@DIR@|$dir|g" -e "s|@C2S_PORT@|$EJABBERD_PORT|g" \
-    -e "s|@API_PORT@|$EJABBERD_API_PORT|g" bench/peers/ejabberd.yml.in >"$dir/ejabberd.yml"
-  # An empty ctl config: Debian's /etc/ejabberd/ejabberdctl.cfg would
-  # otherwise point back at /etc/ejabberd/ejabberd.yml (public ports).
-  : >"$dir/ejabberdctl.cfg"
-  chown -R ejabberd:ejabberd "$dir"
-  local ctl=(setpriv --reuid=ejabberd --regid=ejabberd --init-groups
-             env HOME="$dir" EJABBERD_CONFIG_PATH="$dir/ejabberd.yml"
-             ejabberdctl --config "$dir/ejabberd.yml" --ctl-config "$dir/ejabberdctl.cfg"
-             --spool "$dir/spool" --logs "$dir/logs" --node "bench@localhost")
-  ejabberd_ctl=("${ctl[@]}")
-  "${ctl[@]}" foreground >"$dir/stdout.log" 2>&1 &
-  server_pid=$!
-  pids+=("$server_pid")
+  start_ejabberd_at "$work/ejabberd" "$EJABBERD_PORT" "$EJABBERD_API_PORT" "bench@localhost" "$COUNT" \
+    "$work/both.pem"
   port=$EJABBERD_PORT
-  wait_port "$port"
-  "${ctl[@]}" started
-  # Debian's ejabberd has no Lua (import_prosody fails) and one
-  # `ejabberdctl register` costs a VM start: register through ejabberd's
-  # HTTP API on loopback instead, several requests in flight.
-  wait_port "$EJABBERD_API_PORT"
-  seq 1 "$COUNT" | xargs -P 8 -I{} curl -s -o /dev/null -X POST \
-    "http://127.0.0.1:$EJABBERD_API_PORT/api/register" \
-    -d '{"user":"bench{}","host":"example.org","password":"secret"}'
 }
 
 results="$work/results.tsv"

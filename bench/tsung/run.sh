@@ -122,30 +122,9 @@ start_ringlet() {
 }
 
 start_ejabberd() {
-  local dir="$work/ejabberd"
-  mkdir -p "$dir/spool" "$dir/logs"
-  cp "$work/both.pem" "$dir/"
-  sed -e "s|@DIR@|$dir|g" -e "s|@C2S_PORT@|$EJABBERD_PORT|g" \
-    -e "s|@API_PORT@|$EJABBERD_API_PORT|g" bench/peers/ejabberd.yml.in >"$dir/ejabberd.yml"
-  # Not Debian's /etc/ejabberd/ejabberdctl.cfg (it points at the public
-  # config); Erlang distribution on loopback only.
-  echo 'INET_DIST_INTERFACE=127.0.0.1' >"$dir/ejabberdctl.cfg"
-  chown -R ejabberd:ejabberd "$dir"
-  local ctl=(setpriv --reuid=ejabberd --regid=ejabberd --init-groups
-             env HOME="$dir" EJABBERD_CONFIG_PATH="$dir/ejabberd.yml" ERL_EPMD_ADDRESS=127.0.0.1
-             ejabberdctl --config "$dir/ejabberd.yml" --ctl-config "$dir/ejabberdctl.cfg"
-             --spool "$dir/spool" --logs "$dir/logs" --node "$EJABBERD_NODE")
-  ejabberd_ctl=("${ctl[@]}")
-  "${ctl[@]}" foreground >"$dir/stdout.log" 2>&1 &
-  server_pid=$!
-  pids+=("$server_pid")
+  start_ejabberd_at "$work/ejabberd" "$EJABBERD_PORT" "$EJABBERD_API_PORT" "$EJABBERD_NODE" "$USERS" \
+    "$work/both.pem"
   port=$EJABBERD_PORT
-  wait_port "$port"
-  "${ctl[@]}" started
-  wait_port "$EJABBERD_API_PORT"
-  seq 1 "$USERS" | xargs -P 8 -I{} curl -s -o /dev/null -X POST \
-    "http://127.0.0.1:$EJABBERD_API_PORT/api/register" \
-    -d '{"user":"bench{}","host":"example.org","password":"secret"}'
 }
 
 stop_server() {
