@@ -13,10 +13,9 @@
 // Threads and shards: one Storage per process, shared by every shard; its
 // reads are thread-safe and see committed data. Writes go through a
 // StorageWriter, one per shard, used only by that shard's thread: a shard
-// collects the writes of one loop turn in its writer and calls Commit() once
-// at the end of the turn. A write is acknowledged only when that Commit()
-// returns OK, so the connection layer holds a reply that depends on a write
-// until then. All writes for a user go through the writer of the user's home
+// collects the writes of one loop turn in its writer, and its StorageService
+// (storage_service.h) applies them with Commit() once at the end of the turn
+// and holds every reply that depends on them until they are durable. All writes for a user go through the writer of the user's home
 // shard, so no two writers ever touch the same user.
 
 #include <cstdint>

@@ -77,6 +77,7 @@ class StorageService final : public ShardService, public TurnWork, public RingCl
   // applied with writer().Commit() directly are covered too.
   void AfterDurable(Done done);
 
+  // Reports read from the storage thread (each covers one fsync or more).
   uint64_t syncs() const { return syncs_done_; }
 
   // ShardService

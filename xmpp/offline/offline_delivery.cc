@@ -55,7 +55,6 @@ void OfflineDelivery::Next() {
     if (stanza.size() > session_->deliver_room()) break;  // the rest waits for room
     session_->Deliver(stanza);
     last_delivered_id_ = message.id;
-    ++delivered_;
     ++handed;
   }
   if (handed == 0) {

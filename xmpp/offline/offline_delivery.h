@@ -47,8 +47,6 @@ class OfflineDelivery : public std::enable_shared_from_this<OfflineDelivery> {
   // Delivers the first page. Call once.
   void Start();
 
-  uint64_t delivered() const { return delivered_; }
-
  private:
   // Delivers the next page, or finishes when there is none.
   void Next();
@@ -61,7 +59,6 @@ class OfflineDelivery : public std::enable_shared_from_this<OfflineDelivery> {
   Context context_;
   uint64_t last_delivered_id_ = 0;  // the newest id handed to the session
   uint64_t deleted_up_to_id_ = 0;
-  uint64_t delivered_ = 0;
   // Set when a message did not fit into an empty send queue: waiting will
   // not help, so the next such case ends the delivery.
   bool waited_for_room_ = false;

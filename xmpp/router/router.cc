@@ -128,8 +128,7 @@ void Router::Unbind(LocalSession* session) {
   // references); what it did not see written stays stored.
   if (auto job = offline_deliveries_.find(bare);
       job != offline_deliveries_.end() && job->second.session == session) {
-    shard_->RunAfterTurnWork([delivery = std::move(job->second.delivery)] {});
-    offline_deliveries_.erase(job);
+    DropOfflineDelivery(job);
   }
   directed_.erase(session->full_jid().ToString());
 }
@@ -284,15 +283,21 @@ void Router::FlushOffline(LocalSession& session) {
   context.writer = &store_->writer();
   context.commit_soon = [this] { store_->writer(); };
   context.finished = [this, user] {
-    // Not from inside the delivery's own call stack: free it after the turn.
-    auto it = offline_deliveries_.find(user);
-    if (it == offline_deliveries_.end()) return;
-    shard_->RunAfterTurnWork([delivery = std::move(it->second.delivery)] {});
-    offline_deliveries_.erase(it);
+    if (auto it = offline_deliveries_.find(user); it != offline_deliveries_.end()) {
+      DropOfflineDelivery(it);
+    }
   };
   auto delivery = std::make_shared<OfflineDelivery>(&session, user, std::move(context));
   offline_deliveries_[user] = OfflineJob{&session, delivery};
   delivery->Start();
+}
+
+void Router::DropOfflineDelivery(
+    absl::flat_hash_map<std::string, OfflineJob>::iterator job) {
+  // Possibly called from inside the delivery's own call stack: free it
+  // after the turn.
+  shard_->RunAfterTurnWork([delivery = std::move(job->second.delivery)] {});
+  offline_deliveries_.erase(job);
 }
 
 void Router::AnswerForAccount(RoutedStanza& stanza) {

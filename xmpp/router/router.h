@@ -159,6 +159,8 @@ class Router final : public ShardService {
   void AnswerForAccount(RoutedStanza& stanza);
   void StoreOffline(RoutedStanza& stanza);
   void FlushOffline(LocalSession& session);
+  // Forgets an offline delivery (finished, or its session went away).
+  void DropOfflineDelivery(absl::flat_hash_map<std::string, OfflineJob>::iterator job);
   // Routes to the recipient's home shard; false if that shard's ring is full
   // (the stanza waits, in order, in the mailbox's overflow list).
   bool Send(std::unique_ptr<RoutedStanza> stanza);
